@@ -1,0 +1,149 @@
+package dev.kiln.fs;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The bytes of a regular file, read lazily: a tree of any size holds only these handles, and
+ * writers stream each file from its source when they reach it.
+ */
+public interface Content {
+    /** The length in bytes, known up front (archives and inodes record it before the data). */
+    long size();
+
+    /** A fresh stream over the bytes; the caller closes it. */
+    InputStream open() throws IOException;
+
+    /**
+     * Writes exactly {@link #size()} bytes to {@code out}. Fails when the source turns out
+     * shorter or longer than announced (a host file changed during the build), so a writer never
+     * emits a header whose size disagrees with its data.
+     */
+    default void writeTo(WritableByteChannel out) throws IOException {
+        try (InputStream in = open()) {
+            long n = in.transferTo(Channels.newOutputStream(out));
+            if (n != size()) throw new KilnException(this + ": expected " + size() + " bytes, read " + n);
+        }
+    }
+
+    /** Reads everything; only for small contents (symlink targets, tests, inline ROM files). */
+    default byte[] readAll() throws IOException {
+        if (size() > Integer.MAX_VALUE - 16) throw new KilnException(this + ": too large to read into memory");
+        try (InputStream in = open()) {
+            return in.readAllBytes();
+        }
+    }
+
+    static Content of(byte[] bytes) {
+        return new Bytes(bytes.clone());
+    }
+
+    static Content empty() {
+        return Bytes.EMPTY;
+    }
+
+    /** A host file whose size was taken when the tree was built. */
+    static Content ofFile(Path file, long size) {
+        return new Slice(file, 0, size, true);
+    }
+
+    /** {@code length} bytes at {@code offset} of a host file, e.g. a member of an uncompressed archive. */
+    static Content slice(Path file, long offset, long length) {
+        return new Slice(file, offset, length, false);
+    }
+
+    /** Bytes held in memory. */
+    record Bytes(byte[] data) implements Content {
+        static final Bytes EMPTY = new Bytes(new byte[0]);
+
+        public long size() { return data.length; }
+
+        public InputStream open() { return new ByteArrayInputStream(data); }
+
+        @Override public byte[] readAll() { return data.clone(); }
+
+        @Override public void writeTo(WritableByteChannel out) throws IOException {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) out.write(b);
+        }
+
+        @Override public String toString() { return "<" + data.length + " bytes>"; }
+    }
+
+    /**
+     * A range of a host file. {@code wholeFile} means the range is the entire file, so the file
+     * growing or shrinking since it was listed is an error rather than ignored.
+     */
+    record Slice(Path file, long offset, long length, boolean wholeFile) implements Content {
+        public long size() { return length; }
+
+        public InputStream open() throws IOException {
+            FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+            ch.position(offset);
+            return new BoundedInputStream(Channels.newInputStream(ch), length);
+        }
+
+        @Override public void writeTo(WritableByteChannel out) throws IOException {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                long pos = offset, end = offset + length;
+                while (pos < end) {
+                    long n = ch.transferTo(pos, end - pos, out);
+                    if (n <= 0) {
+                        if (ch.size() < end) {
+                            throw new KilnException(file + ": file shrank while reading (expected " + length + " bytes)");
+                        }
+                        // transferTo may return 0 on some channels; fall back to a buffer copy.
+                        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(1 << 16, end - pos));
+                        int r = ch.read(buf, pos);
+                        if (r <= 0) throw new KilnException(file + ": unexpected end of file at " + pos);
+                        buf.flip();
+                        while (buf.hasRemaining()) out.write(buf);
+                        n = r;
+                    }
+                    pos += n;
+                }
+                if (wholeFile && ch.size() != length) {
+                    throw new KilnException(file + ": file changed size while building (" + length + " -> " + ch.size() + " bytes)");
+                }
+            }
+        }
+
+        @Override public String toString() { return file + (wholeFile ? "" : "@" + offset + "+" + length); }
+    }
+
+    /** Stops after {@code limit} bytes and fails if the underlying stream ends early. */
+    final class BoundedInputStream extends InputStream {
+        private final InputStream in;
+        private long remaining;
+
+        public BoundedInputStream(InputStream in, long limit) {
+            this.in = in;
+            this.remaining = limit;
+        }
+
+        @Override public int read() throws IOException {
+            if (remaining <= 0) return -1;
+            int b = in.read();
+            if (b < 0) throw new java.io.EOFException("unexpected end of data, " + remaining + " bytes missing");
+            remaining--;
+            return b;
+        }
+
+        @Override public int read(byte[] b, int off, int len) throws IOException {
+            if (remaining <= 0) return -1;
+            int n = in.read(b, off, (int) Math.min(len, remaining));
+            if (n < 0) throw new java.io.EOFException("unexpected end of data, " + remaining + " bytes missing");
+            remaining -= n;
+            return n;
+        }
+
+        @Override public void close() throws IOException { in.close(); }
+    }
+}

@@ -1,0 +1,191 @@
+package dev.kiln.fs;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A normalised path inside an image: components separated by '/', no leading or trailing
+ * slash, no "." or ".." components, no empty components, no NUL. The root is the empty path.
+ *
+ * <p>Paths order depth-first: a directory sorts directly before its descendants, and siblings
+ * sort by the unsigned bytes of their UTF-8 names (so "a" &lt; "a/b" &lt; "a-c"). Iterating a set
+ * of paths in this order always yields parents before children, which is what cpio consumers
+ * need and what makes output independent of directory enumeration order.
+ */
+public record EntryPath(String value) implements Comparable<EntryPath> {
+    public static final EntryPath ROOT = new EntryPath("");
+
+    public EntryPath {
+        if (!isNormal(value)) {
+            throw new InvalidPathException("not a normalised path: \"" + printable(value) + "\"");
+        }
+    }
+
+    /**
+     * Parses a path as found in an archive or on a command line. A leading "/" or "./" and one
+     * trailing "/" are accepted (archives use them); "." components are dropped. Rejected: NUL,
+     * empty components ("a//b"), and ".." anywhere (an archive has no business climbing).
+     */
+    public static EntryPath parse(String raw) {
+        if (raw.indexOf('\0') >= 0) {
+            throw new InvalidPathException("path \"" + printable(raw) + "\" contains a NUL byte");
+        }
+        String s = raw;
+        if (s.startsWith("/")) s = s.substring(1);
+        if (s.endsWith("/")) s = s.substring(0, s.length() - 1);
+        if (s.isEmpty() || s.equals(".")) return ROOT;
+        StringBuilder out = new StringBuilder(s.length());
+        int start = 0;
+        while (start <= s.length()) {
+            int slash = s.indexOf('/', start);
+            int end = slash < 0 ? s.length() : slash;
+            String c = s.substring(start, end);
+            if (c.isEmpty()) {
+                throw new InvalidPathException("path \"" + printable(raw) + "\" has an empty component");
+            }
+            if (c.equals("..")) {
+                throw new InvalidPathException("path \"" + printable(raw) + "\" contains \"..\"");
+            }
+            if (!c.equals(".")) {
+                if (!out.isEmpty()) out.append('/');
+                out.append(c);
+            }
+            if (slash < 0) break;
+            start = slash + 1;
+        }
+        return out.isEmpty() ? ROOT : new EntryPath(out.toString());
+    }
+
+    /** Parses a path given as raw bytes, which must be valid UTF-8. */
+    public static EntryPath parse(byte[] raw) {
+        return parse(Utf8.decode(raw, "path"));
+    }
+
+    private static boolean isNormal(String v) {
+        if (v == null) return false;
+        if (v.isEmpty()) return true;
+        if (v.indexOf('\0') >= 0) return false;
+        int start = 0;
+        while (true) {
+            int slash = v.indexOf('/', start);
+            int end = slash < 0 ? v.length() : slash;
+            if (end == start) return false;
+            String c = v.substring(start, end);
+            if (c.equals(".") || c.equals("..")) return false;
+            if (slash < 0) return true;
+            start = slash + 1;
+        }
+    }
+
+    public boolean isRoot() {
+        return value.isEmpty();
+    }
+
+    /** The last component; the root's name is "". */
+    public String name() {
+        int i = value.lastIndexOf('/');
+        return i < 0 ? value : value.substring(i + 1);
+    }
+
+    /** The parent path; the root has none and returns null. */
+    public EntryPath parent() {
+        if (isRoot()) return null;
+        int i = value.lastIndexOf('/');
+        return i < 0 ? ROOT : new EntryPath(value.substring(0, i));
+    }
+
+    public EntryPath resolve(String name) {
+        EntryPath child = parse(name);
+        if (child.isRoot()) return this;
+        return isRoot() ? child : new EntryPath(value + "/" + child.value);
+    }
+
+    public EntryPath resolve(EntryPath child) {
+        if (child.isRoot()) return this;
+        return isRoot() ? child : new EntryPath(value + "/" + child.value);
+    }
+
+    public List<String> components() {
+        List<String> out = new ArrayList<>();
+        if (isRoot()) return out;
+        int start = 0;
+        while (true) {
+            int slash = value.indexOf('/', start);
+            if (slash < 0) {
+                out.add(value.substring(start));
+                return out;
+            }
+            out.add(value.substring(start, slash));
+            start = slash + 1;
+        }
+    }
+
+    public int depth() {
+        if (isRoot()) return 0;
+        int n = 1;
+        for (int i = 0; i < value.length(); i++) if (value.charAt(i) == '/') n++;
+        return n;
+    }
+
+    /** True when this path equals {@code ancestor} or lies below it. */
+    public boolean startsWith(EntryPath ancestor) {
+        if (ancestor.isRoot() || value.equals(ancestor.value)) return true;
+        return value.startsWith(ancestor.value) && value.length() > ancestor.value.length()
+                && value.charAt(ancestor.value.length()) == '/';
+    }
+
+    /** The UTF-8 bytes of the path, without a leading slash. */
+    public byte[] bytes() {
+        return value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** "/"-rooted form for display: "/" for the root, "/etc/passwd" otherwise. */
+    public String display() {
+        return "/" + value;
+    }
+
+    @Override
+    public String toString() {
+        return display();
+    }
+
+    /**
+     * Depth-first order: compares code points (which is UTF-8 byte order) with the separator
+     * ranking below every other character, so a path's descendants follow it directly.
+     */
+    @Override
+    public int compareTo(EntryPath o) {
+        return compareNames(value, o.value);
+    }
+
+    /** The order of {@link #compareTo} on plain strings; for single names it is unsigned UTF-8 byte order. */
+    public static int compareNames(String a, String b) {
+        int i = 0, j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i), cb = b.codePointAt(j);
+            if (ca != cb) {
+                int ra = ca == '/' ? -1 : ca, rb = cb == '/' ? -1 : cb;
+                return Integer.compare(ra, rb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
+    }
+
+    /** A form of a possibly hostile name that is safe to print on one line. */
+    public static String printable(String s) {
+        if (s == null) return "";
+        StringBuilder sb = new StringBuilder();
+        int limit = Math.min(s.length(), 300);
+        for (int i = 0; i < limit; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f) sb.append(String.format("\\x%02x", (int) c));
+            else if (c == '"' || c == '\\') sb.append('\\').append(c);
+            else sb.append(c);
+        }
+        if (s.length() > limit) sb.append("...");
+        return sb.toString();
+    }
+}

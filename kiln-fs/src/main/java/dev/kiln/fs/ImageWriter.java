@@ -1,0 +1,14 @@
+package dev.kiln.fs;
+
+import java.io.IOException;
+import java.nio.channels.SeekableByteChannel;
+
+/** Writes a whole tree as one image. Implementations are configured through their constructors. */
+public interface ImageWriter {
+    /**
+     * Writes {@code tree} to {@code out}, an empty channel positioned at 0. Writers that need
+     * random access (EROFS) may seek; stream formats write sequentially. {@code progress} is told
+     * about content bytes as they are written.
+     */
+    void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException;
+}

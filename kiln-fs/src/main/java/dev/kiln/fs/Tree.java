@@ -1,0 +1,312 @@
+package dev.kiln.fs;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The one filesystem model every source fills and every writer reads: a rooted directory
+ * tree in which several paths may share one non-directory node (hard links).
+ *
+ * <p>Sources apply in order and later ones win, like image layers: {@link #put} replaces
+ * whatever was at the path (a directory put over a directory only updates its metadata and
+ * keeps the children), {@link #remove} deletes a subtree (a whiteout) and
+ * {@link #clearDirectory} empties one (an opaque whiteout). Missing parents are created with
+ * {@link #impliedDirectory()} metadata.
+ *
+ * <p>Only metadata and {@link Content} handles live here, so a tree of millions of files
+ * costs a few hundred bytes per entry whatever the file sizes.
+ */
+public final class Tree {
+    /** A non-directory node that one or more paths point to. Identity matters, not value. */
+    private static final class Inode {
+        final Node node;
+        Inode(Node node) { this.node = node; }
+    }
+
+    private static final class Dir {
+        Metadata meta;
+        final TreeMap<String, Object> children = new TreeMap<>(EntryPath::compareNames); // Dir or Inode
+        Dir(Metadata meta) { this.meta = meta; }
+    }
+
+    private final Dir root;
+    private Metadata implied;
+
+    public Tree() {
+        this(Metadata.IMPLIED_DIRECTORY);
+    }
+
+    /** A tree whose root and implied parent directories get {@code impliedDirectory} metadata. */
+    public Tree(Metadata impliedDirectory) {
+        this.implied = impliedDirectory;
+        this.root = new Dir(impliedDirectory);
+    }
+
+    public Metadata impliedDirectory() {
+        return implied;
+    }
+
+    /** Sets the metadata for directories created from now on because a child needed them. */
+    public void setImpliedDirectory(Metadata m) {
+        this.implied = m;
+    }
+
+    /**
+     * Puts {@code node} at {@code path}. A {@link Node.HardLink} makes {@code path} share the node
+     * currently at its target, which must exist and not be a directory; the link keeps that node
+     * even if the target path is replaced later, as when an image layer is extracted.
+     */
+    public void put(EntryPath path, Node node) {
+        if (path.isRoot()) {
+            if (!(node instanceof Node.Directory d)) {
+                throw new KilnException("the root must be a directory, not '" + Node.letter(node) + "'");
+            }
+            root.meta = d.meta();
+            return;
+        }
+        Object value;
+        if (node instanceof Node.HardLink link) {
+            Object target = find(link.target());
+            if (target == null) {
+                throw new KilnException("hard link " + path + ": target " + link.target() + " does not exist");
+            }
+            if (target instanceof Dir) {
+                throw new KilnException("hard link " + path + ": target " + link.target() + " is a directory");
+            }
+            if (link.target().equals(path)) return; // a link to itself changes nothing
+            value = target;
+        } else if (node instanceof Node.Directory d) {
+            Dir parent = parentFor(path);
+            Object existing = parent.children.get(path.name());
+            if (existing instanceof Dir dir) {
+                dir.meta = d.meta();
+                return;
+            }
+            parent.children.put(path.name(), new Dir(d.meta()));
+            return;
+        } else {
+            value = new Inode(node);
+        }
+        parentFor(path).children.put(path.name(), value);
+    }
+
+    /** Removes the entry at {@code path} and everything below it; returns whether there was one. */
+    public boolean remove(EntryPath path) {
+        if (path.isRoot()) {
+            boolean had = !root.children.isEmpty();
+            root.children.clear();
+            return had;
+        }
+        Object parent = find(path.parent());
+        return parent instanceof Dir d && d.children.remove(path.name()) != null;
+    }
+
+    /** Removes every child of the directory at {@code path}, if it is one. */
+    public void clearDirectory(EntryPath path) {
+        if (find(path) instanceof Dir d) d.children.clear();
+    }
+
+    /** The node at {@code path}, with hard links resolved; empty when nothing is there. */
+    public Optional<Node> get(EntryPath path) {
+        Object o = find(path);
+        if (o == null) return Optional.empty();
+        return Optional.of(o instanceof Dir d ? new Node.Directory(d.meta) : ((Inode) o).node);
+    }
+
+    /** Like {@link #get} but fails with a message naming the path. */
+    public Node resolve(EntryPath path) {
+        return get(path).orElseThrow(() -> new KilnException(path + ": no such entry"));
+    }
+
+    public boolean contains(EntryPath path) {
+        return find(path) != null;
+    }
+
+    /** The names directly inside the directory at {@code path}, in order; empty if it is not a directory. */
+    public List<String> list(EntryPath path) {
+        return find(path) instanceof Dir d ? new ArrayList<>(d.children.keySet()) : List.of();
+    }
+
+    /**
+     * Rewrites every node's metadata (hard-link groups are rewritten once). Used by policies
+     * such as {@code --owner root} and by target profiles.
+     */
+    public void mapMetadata(Function<Node, Metadata> f) {
+        root.meta = f.apply(new Node.Directory(root.meta));
+        IdentityHashMap<Inode, Inode> done = new IdentityHashMap<>();
+        mapDir(root, f, done);
+    }
+
+    private void mapDir(Dir dir, Function<Node, Metadata> f, IdentityHashMap<Inode, Inode> done) {
+        for (Map.Entry<String, Object> e : dir.children.entrySet()) {
+            if (e.getValue() instanceof Dir d) {
+                d.meta = f.apply(new Node.Directory(d.meta));
+                mapDir(d, f, done);
+            } else {
+                Inode old = (Inode) e.getValue();
+                Inode mapped = done.computeIfAbsent(old, i -> new Inode(i.node.withMeta(f.apply(i.node))));
+                e.setValue(mapped);
+            }
+        }
+    }
+
+    /**
+     * Replaces nodes: {@code f} gets each path and node (hard links resolved, each group once,
+     * at its first path) and returns the new node, or null to remove the path (with all its links).
+     */
+    public void mapNodes(java.util.function.BiFunction<EntryPath, Node, Node> f) {
+        IdentityHashMap<Inode, Optional<Inode>> done = new IdentityHashMap<>();
+        mapNodesDir(EntryPath.ROOT, root, f, done);
+    }
+
+    private void mapNodesDir(EntryPath at, Dir dir, java.util.function.BiFunction<EntryPath, Node, Node> f,
+                             IdentityHashMap<Inode, Optional<Inode>> done) {
+        Iterator<Map.Entry<String, Object>> it = dir.children.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, Object> e = it.next();
+            EntryPath p = at.resolve(e.getKey());
+            if (e.getValue() instanceof Dir d) {
+                Node n = f.apply(p, new Node.Directory(d.meta));
+                if (n == null) { it.remove(); continue; }
+                if (n instanceof Node.Directory nd) { d.meta = nd.meta(); mapNodesDir(p, d, f, done); }
+                else e.setValue(new Inode(n));
+            } else {
+                Inode old = (Inode) e.getValue();
+                Optional<Inode> mapped = done.computeIfAbsent(old, i -> {
+                    Node n = f.apply(p, i.node);
+                    if (n == null) return Optional.empty();
+                    if (n instanceof Node.HardLink || n instanceof Node.Directory) {
+                        throw new KilnException(p + ": cannot map a file to a directory or link");
+                    }
+                    return Optional.of(n == i.node ? i : new Inode(n));
+                });
+                if (mapped.isEmpty()) it.remove(); else e.setValue(mapped.get());
+            }
+        }
+    }
+
+    /**
+     * All paths, depth first with siblings in unsigned UTF-8 byte order, the root first. Each
+     * hard-link group appears in full at its first path and as {@link Node.HardLink}s to it after.
+     * The order depends on nothing but the paths, which is what makes output reproducible.
+     */
+    public Iterable<Entry> entries() {
+        IdentityHashMap<Inode, int[]> counts = new IdentityHashMap<>();
+        countLinks(root, counts);
+        return () -> new EntryIterator(counts);
+    }
+
+    /** Number of paths, the root included. */
+    public int size() {
+        int[] n = {1};
+        countPaths(root, n);
+        return n[0];
+    }
+
+    /** Sum of the sizes of distinct regular-file contents (each hard-link group once). */
+    public long contentBytes() {
+        long total = 0;
+        IdentityHashMap<Inode, int[]> counts = new IdentityHashMap<>();
+        countLinks(root, counts);
+        for (Inode i : counts.keySet()) if (i.node instanceof Node.File f) total += f.content().size();
+        return total;
+    }
+
+    private static void countPaths(Dir d, int[] n) {
+        for (Object o : d.children.values()) {
+            n[0]++;
+            if (o instanceof Dir sub) countPaths(sub, n);
+        }
+    }
+
+    private static void countLinks(Dir d, IdentityHashMap<Inode, int[]> counts) {
+        for (Object o : d.children.values()) {
+            if (o instanceof Dir sub) countLinks(sub, counts);
+            else counts.computeIfAbsent((Inode) o, k -> new int[1])[0]++;
+        }
+    }
+
+    private final class EntryIterator implements Iterator<Entry> {
+        private final IdentityHashMap<Inode, int[]> counts;
+        private final IdentityHashMap<Inode, EntryPath> firstPath = new IdentityHashMap<>();
+        private final ArrayList<Frame> stack = new ArrayList<>();
+        private Entry next;
+
+        private record Frame(EntryPath path, Iterator<Map.Entry<String, Object>> it) {}
+
+        EntryIterator(IdentityHashMap<Inode, int[]> counts) {
+            this.counts = counts;
+            next = new Entry(EntryPath.ROOT, new Node.Directory(root.meta), 1);
+            stack.add(new Frame(EntryPath.ROOT, root.children.entrySet().iterator()));
+        }
+
+        public boolean hasNext() {
+            return next != null;
+        }
+
+        public Entry next() {
+            if (next == null) throw new NoSuchElementException();
+            Entry out = next;
+            next = advance();
+            return out;
+        }
+
+        private Entry advance() {
+            while (!stack.isEmpty()) {
+                Frame top = stack.getLast();
+                if (!top.it.hasNext()) {
+                    stack.removeLast();
+                    continue;
+                }
+                Map.Entry<String, Object> e = top.it.next();
+                EntryPath p = top.path.isRoot() ? new EntryPath(e.getKey()) : new EntryPath(top.path.value() + "/" + e.getKey());
+                if (e.getValue() instanceof Dir d) {
+                    stack.add(new Frame(p, d.children.entrySet().iterator()));
+                    return new Entry(p, new Node.Directory(d.meta), 1);
+                }
+                Inode inode = (Inode) e.getValue();
+                int links = counts.get(inode)[0];
+                if (links == 1) return new Entry(p, inode.node, 1);
+                EntryPath first = firstPath.putIfAbsent(inode, p);
+                return first == null ? new Entry(p, inode.node, links) : new Entry(p, new Node.HardLink(first), links);
+            }
+            return null;
+        }
+    }
+
+    private Object find(EntryPath path) {
+        Object cur = root;
+        if (path.isRoot()) return cur;
+        for (String c : path.components()) {
+            if (!(cur instanceof Dir d)) return null;
+            cur = d.children.get(c);
+            if (cur == null) return null;
+        }
+        return cur;
+    }
+
+    /** The directory that will hold {@code path}, creating (or replacing non-directories with) implied directories. */
+    private Dir parentFor(EntryPath path) {
+        Dir cur = root;
+        List<String> comps = path.components();
+        for (int i = 0; i < comps.size() - 1; i++) {
+            Object o = cur.children.get(comps.get(i));
+            Dir next;
+            if (o instanceof Dir d) {
+                next = d;
+            } else {
+                next = new Dir(implied);
+                cur.children.put(comps.get(i), next);
+            }
+            cur = next;
+        }
+        return cur;
+    }
+}
