@@ -53,10 +53,12 @@ class TarRoundTripTest {
     @ParameterizedTest
     @EnumSource(Compression.class)
     void compressedOutputReadsBackThroughImages(Compression c) throws Exception {
+        // Without the 3 MiB file: zstd -19 and xz on it would dominate the suite's time.
         Tree tree = HostTree.of(sample);
+        tree.remove(TarTesting.BIG_FILE);
         Path tar = TarTesting.write(tree, tmp.resolve("out.tar" + c.suffix()), c);
         assertThat(Compression.detect(tar)).isEqualTo(c);
-        assertThat(Listing.of(Images.read(tar), EXACT)).isEqualTo(Listing.of(sample, EXACT));
+        assertThat(Listing.of(Images.read(tar), EXACT)).isEqualTo(TarTesting.withoutBigFile(Listing.of(sample, EXACT)));
     }
 
     @Test
@@ -108,8 +110,13 @@ class TarRoundTripTest {
         Path copy = tmp.resolve("copy");
         SampleTree.run("cp", "-a", sample.toString(), copy.toString());
         for (Compression c : Compression.values()) {
-            Path a = TarTesting.write(HostTree.of(sample), tmp.resolve("a.tar" + c.suffix()), c);
-            Path b = TarTesting.write(HostTree.of(copy, true), tmp.resolve("b.tar" + c.suffix()), c);
+            Tree ta = HostTree.of(sample), tb = HostTree.of(copy, true);
+            if (c == Compression.ZSTD || c == Compression.XZ) { // slow on the 3 MiB file, and not the tar's concern
+                ta.remove(TarTesting.BIG_FILE);
+                tb.remove(TarTesting.BIG_FILE);
+            }
+            Path a = TarTesting.write(ta, tmp.resolve("a.tar" + c.suffix()), c);
+            Path b = TarTesting.write(tb, tmp.resolve("b.tar" + c.suffix()), c);
             assertThat(Files.mismatch(a, b)).as("%s output differs", c).isEqualTo(-1L);
         }
     }
