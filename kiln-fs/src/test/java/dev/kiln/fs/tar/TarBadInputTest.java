@@ -7,6 +7,7 @@ import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.FormatException;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
+import dev.kiln.fs.testing.Listing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -173,6 +174,16 @@ class TarBadInputTest {
             FormatException e = fails(good().file(bad, "x").end().bytes());
             assertThat(e.getMessage()).as(bad).contains("entry \"" + bad + "\"");
         }
+    }
+
+    @Test
+    void absurdlyDeepPath() throws Exception {
+        byte[] deep = RawTar.utf8("a/".repeat(TarReader.MAX_DEPTH + 1) + "f");
+        assertThat(fails(good().pax('x', RawTar.paxRecord("path", deep)).file("./y", "y").end().bytes()).getMessage())
+                .contains("levels deep");
+        byte[] ok = RawTar.utf8("a/".repeat(TarReader.MAX_DEPTH - 1) + "f");
+        Tree t = read(good().pax('x', RawTar.paxRecord("path", ok)).file("./y", "y").end().bytes());
+        assertThat(Listing.of(t, Listing.Options.ALL)).contains("/a/a/a/");
     }
 
     @Test
