@@ -243,6 +243,24 @@ class TarBadInputTest {
     }
 
     @Test
+    void typeFlagsMapToNodes() throws Exception {
+        Tree t = read(good()
+                .block(RawTar.header("./contiguous", '7', 3)).data(RawTar.utf8("abc"))
+                .block(RawTar.header("./dumpdir", 'D', 4)).data(RawTar.utf8("Nx\0\0"))
+                .block(RawTar.header("./vendor", 'Z', 2)).data(RawTar.utf8("zz"))
+                .block(RawTar.header("label", 'V', 0))
+                .block(RawTar.header("./fifo", '6', 0))
+                .block(RawTar.header(RawTar.utf8("./sym"), '2', 0, RawTar.utf8("../etc/passwd")))
+                .end().bytes());
+        assertThat(((Node.File) t.resolve(EntryPath.parse("contiguous"))).content().readAll()).asString().isEqualTo("abc");
+        assertThat(t.resolve(EntryPath.parse("dumpdir"))).isInstanceOf(Node.Directory.class);
+        assertThat(t.resolve(EntryPath.parse("vendor"))).isInstanceOf(Node.File.class); // unknown types read as files, as POSIX asks
+        assertThat(t.contains(EntryPath.parse("label"))).isFalse();
+        assertThat(t.resolve(EntryPath.parse("fifo"))).isInstanceOf(Node.Fifo.class);
+        assertThat(((Node.Symlink) t.resolve(EntryPath.parse("sym"))).target()).isEqualTo("../etc/passwd");
+    }
+
+    @Test
     void whiteoutsStayOrdinaryEntries() throws Exception {
         Tree t = read(good().file("./etc/.wh.passwd", "").file("./usr/.wh..wh..opq", "").end().bytes());
         assertThat(t.contains(EntryPath.parse("etc/passwd"))).isTrue();
