@@ -49,8 +49,7 @@ class CpioBootTest {
         assertThat(Compression.detect(image)).as("the initrd is really %s", compression).isEqualTo(compression);
 
         Qemu.Result r = guest.boot(image, List.of());
-        System.out.printf("CpioBootTest %s: %d bytes, %s boot %d ms%n", compression, Files.size(image), r.accel(),
-                r.elapsed().toMillis());
+        System.out.printf("CpioBootTest %s: %d-byte initrd, %s%n", compression, Files.size(image), LinuxGuest.timing(r));
 
         Listing.Options o = Listing.Options.ALL;
         assertThat(GuestListing.parse(r.console(), "payload", "/payload", o)).isEqualTo(Listing.of(source, o));

@@ -89,7 +89,7 @@ public final class LinuxGuest {
         t.put(new EntryPath("bin/busybox"), new Node.File(EXEC, Content.ofFile(BUSYBOX, Files.size(BUSYBOX))));
         for (String a : APPLETS) t.put(new EntryPath("bin/" + a), new Node.Symlink(Metadata.of(0777), "busybox"));
 
-        String init = prelude() + "\n# --- test script ---\n" + script + "\n\necho KILN-INIT-DONE\npoweroff -f\nsleep 60\n";
+        String init = prelude() + "\n# --- test script ---\n" + script + "\n\necho \"KILN-INIT-DONE uptime $(cat /proc/uptime)\"\npoweroff -f\nsleep 60\n";
         t.put(new EntryPath("init"), new Node.File(EXEC, Content.of(init.getBytes(StandardCharsets.UTF_8))));
 
         for (ModuleFile m : resolve(modules)) {
@@ -121,6 +121,24 @@ public final class LinuxGuest {
                     + r.elapsed().toMillis() + " ms)\nstderr: " + r.stderr() + "\nconsole:\n" + c);
         }
         return r;
+    }
+
+    /**
+     * A one-line account of where a boot's time went, for test logs: wall clock on the host and
+     * the guest's uptime when /init started and when it finished (the rest is firmware, kernel
+     * decompression and QEMU start-up).
+     */
+    public static String timing(Qemu.Result r) {
+        return r.accel() + " wall " + r.elapsed().toMillis() + " ms, guest uptime at /init start "
+                + uptime(r.console(), "KILN-INIT-START") + " s, at end " + uptime(r.console(), "KILN-INIT-DONE") + " s";
+    }
+
+    private static String uptime(String console, String marker) {
+        int i = console.indexOf(marker + " uptime ");
+        if (i < 0) return "?";
+        String rest = console.substring(i + marker.length() + " uptime ".length());
+        int sp = rest.indexOf(' ');
+        return sp < 0 ? "?" : rest.substring(0, sp);
     }
 
     private static String prelude() throws IOException {

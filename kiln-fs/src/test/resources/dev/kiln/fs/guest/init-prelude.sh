@@ -71,4 +71,4 @@ kiln_listing() {
   echo "KILN-LISTING-END $1"
 }
 
-echo "KILN-INIT-START"
+echo "KILN-INIT-START uptime $(cat /proc/uptime)"
