@@ -28,9 +28,9 @@ for tree in usr-share small-100k; do
     runs=5; [ "$mode" = lz4hc ] && runs=3
     hyperfine --warmup 1 --runs $runs --export-json "$json" \
       -n kiln "$repo/kiln build $src -o $out/kiln.erofs --owner root --mtime 0 --uuid $uuid $kz -q" \
-      -n mkfs.erofs "mkfs.erofs -q -T0 --all-root -U $uuid $mk $out/mkfs.erofs $src"
+      -n mkfs.erofs "mkfs.erofs -T0 --all-root -U $uuid $mk $out/mkfs.erofs $src"
     rss_kiln=$(peak_rss_mb "$repo/kiln" build "$src" -o "$out/kiln.erofs" --owner root --mtime 0 --uuid $uuid $kz -q)
-    rss_mkfs=$(peak_rss_mb mkfs.erofs -q -T0 --all-root -U $uuid $mk "$out/mkfs.erofs" "$src")
+    rss_mkfs=$(peak_rss_mb mkfs.erofs -T0 --all-root -U $uuid $mk "$out/mkfs.erofs" "$src")
     size_kiln=$(stat -c %s "$out/kiln.erofs"); size_mkfs=$(stat -c %s "$out/mkfs.erofs")
     python3 - "$json" "$tree" "$mode" "$rss_kiln" "$rss_mkfs" "$size_kiln" "$size_mkfs" >> "$results/erofs.md" <<'PY'
 import json, sys
