@@ -7,7 +7,7 @@ prepare_trees
 out=$work/out
 mkdir -p "$out"
 uuid=2f3d8e52-5c0b-4b8e-9a59-1c1f3a0b7e11
-mkfs_version=$(mkfs.erofs --version 2>&1 | head -n1)
+mkfs_version="mkfs.erofs $(dpkg-query -W -f='${Version}' erofs-utils 2>/dev/null || echo "(version unknown)")"
 {
   echo "# EROFS: kiln vs $mkfs_version"
   echo
