@@ -19,6 +19,21 @@ public final class Lz4Decompressor {
      * malformed block throws {@link Lz4Exception} naming the offset within the block.
      */
     public static int decompress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstLen) {
+        return decode(src, srcOff, srcLen, dst, dstOff, dstLen, false);
+    }
+
+    /**
+     * Decodes the first {@code dstLen} bytes of a block and stops there, ignoring whatever the
+     * block holds after them (as {@code LZ4_decompress_safe_partial} does). EROFS needs this for
+     * pclusters that are only partly referenced and for images without 0-padding, where the block
+     * is followed by junk. Returns the number of bytes produced, less than {@code dstLen} only
+     * when the block ends first.
+     */
+    public static int decompressPrefix(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstLen) {
+        return decode(src, srcOff, srcLen, dst, dstOff, dstLen, true);
+    }
+
+    private static int decode(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstLen, boolean prefix) {
         // Checking the ranges up front lets the loop trust its own bounds arithmetic.
         if (srcOff < 0 || srcLen < 0 || srcOff > src.length - srcLen) {
             throw new IndexOutOfBoundsException("source range " + srcOff + "+" + srcLen + " of " + src.length);
@@ -52,6 +67,12 @@ public final class Lz4Decompressor {
                         + " literal bytes run past the end of the block (" + (srcEnd - ip) + " left)");
             }
             if (litLen > dstEnd - op) {
+                if (prefix) {
+                    int n = Math.min(litLen, srcEnd - ip);
+                    n = Math.min(n, dstEnd - op);
+                    System.arraycopy(src, ip, dst, op, n);
+                    return op + n - dstOff;
+                }
                 throw new Lz4Exception("offset " + (ip - srcOff) + ": " + litLen
                         + " literal bytes overflow the output (" + (dstEnd - op) + " bytes of room)");
             }
@@ -60,7 +81,7 @@ public final class Lz4Decompressor {
             op += litLen;
 
             // The last sequence has literals only: the block simply ends after them.
-            if (ip == srcEnd) return op - dstOff;
+            if (ip == srcEnd || (prefix && op == dstEnd)) return op - dstOff;
 
             if (srcEnd - ip < 2) throw truncated(ip - srcOff, "match offset");
             int offsetAt = ip;
@@ -79,13 +100,16 @@ public final class Lz4Decompressor {
                     if (ip >= srcEnd) throw truncated(ip - srcOff, "match length");
                     extra = src[ip++] & 0xFF;
                     matchLen += extra;
-                    if (matchLen > dstLen) throw new Lz4Exception("offset " + (tokenAt - srcOff)
-                            + ": match length overflows the output");
+                    if (matchLen > dstLen) {
+                        if (!prefix) throw new Lz4Exception("offset " + (tokenAt - srcOff) + ": match length overflows the output");
+                        matchLen = dstLen; // it gets cut at the end of the output anyway; this only avoids overflow
+                    }
                 } while (extra == 255);
             }
             matchLen += MIN_MATCH;
             if (matchLen > dstEnd - op) {
-                throw new Lz4Exception("offset " + (offsetAt - srcOff) + ": match of " + matchLen
+                if (prefix) matchLen = dstEnd - op;
+                else throw new Lz4Exception("offset " + (offsetAt - srcOff) + ": match of " + matchLen
                         + " bytes overflows the output (" + (dstEnd - op) + " bytes of room)");
             }
             int from = op - offset;
@@ -106,6 +130,7 @@ public final class Lz4Decompressor {
                     op += n;
                 }
             }
+            if (prefix && op == dstEnd) return op - dstOff;
             if (ip >= srcEnd) {
                 // A block must end with a literal-only sequence; ending right after a match is invalid.
                 throw truncated(ip - srcOff, "next sequence");
