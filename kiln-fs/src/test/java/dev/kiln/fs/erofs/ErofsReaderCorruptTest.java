@@ -233,6 +233,47 @@ class ErofsReaderCorruptTest {
         assertThat(t.contains(EntryPath.parse("small"))).isTrue();
     }
 
+    /**
+     * mkfs.erofs 1.5 cannot write fragments (1.6 added them), so this patches a real image: file
+     * "b" becomes a whole-file fragment of the packed inode, played here by file "all", whose
+     * bytes end with exactly b's. Reading b must then go through the packed inode.
+     */
+    @Test
+    void wholeFileFragmentsReadFromThePackedInode() throws IOException {
+        Path fsrc = Files.createDirectory(work.resolve("frag-src"));
+        byte[] a = SampleTree.bytes(10_000, 7);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 20_000; i++) text.append("fragment line ").append(i).append('\n');
+        byte[] b = text.toString().getBytes(StandardCharsets.US_ASCII);
+        byte[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        Files.write(fsrc.resolve("all"), all);
+        Files.write(fsrc.resolve("b"), b);
+        Path imgPath = Files.createTempFile(work, "frag-", ".erofs");
+        SampleTree.run("mkfs.erofs", "-T0", "-zlz4", imgPath.toString(), fsrc.toString());
+        byte[] img = Files.readAllBytes(imgPath);
+        Tree t = new ErofsReader().read(imgPath);
+        long allNid = ((ErofsContent) ((Node.File) t.resolve(EntryPath.parse("all"))).content()).nid;
+        long bNid = ((ErofsContent) ((Node.File) t.resolve(EntryPath.parse("b"))).content()).nid;
+        int header = headerPos(imgPath, bNid);
+        byte[] patched = img.clone();
+        patched[1024 + 0x50] |= 0x20; // FRAGMENTS
+        putLong(patched, 1024 + 0x60, allNid); // packed_nid
+        putLong(patched, header, Long.MIN_VALUE | a.length); // bit 63: the whole file is a fragment at this offset
+        fixChecksum(patched);
+        Tree f = new ErofsReader().read(write(patched));
+        Node.File fb = (Node.File) f.resolve(EntryPath.parse("b"));
+        assertThat(fb.content()).isInstanceOf(ErofsContent.Fragment.class);
+        assertThat(fb.content().readAll()).isEqualTo(b);
+        assertThat(((Node.File) f.resolve(EntryPath.parse("all"))).content().readAll()).isEqualTo(all);
+
+        byte[] outside = patched.clone();
+        putLong(outside, header, Long.MIN_VALUE | (all.length - 10));
+        fixChecksum(outside);
+        assertThatThrownBy(() -> readAll(write(outside))).isInstanceOf(FormatException.class)
+                .hasMessageContaining("nid " + bNid).hasMessageContaining("outside the packed inode");
+    }
+
     @Test
     void chunkHolesReadAsZeros() throws IOException {
         byte[] img = mkfs("--chunksize=4096");
