@@ -76,11 +76,13 @@ public final class Qemu {
     private final Path qemu;
     private final Path kernel;
     private final String kernelVersion;
+    private final Path bootImage;
 
-    private Qemu(Path qemu, Path kernel, String kernelVersion) {
+    private Qemu(Path qemu, Path kernel, String kernelVersion) throws IOException {
         this.qemu = qemu;
         this.kernel = kernel;
         this.kernelVersion = kernelVersion;
+        this.bootImage = VmlinuxCache.bootImage(kernel, kernelVersion);
     }
 
     /** Locates QEMU and the newest Debian kernel that has its modules installed. */
@@ -112,7 +114,14 @@ public final class Qemu {
         return kernel.getFileName().toString().substring("vmlinuz-".length());
     }
 
+    /** The distribution's kernel image (/boot/vmlinuz-…). */
     public Path kernel() { return kernel; }
+
+    /**
+     * What QEMU's {@code -kernel} gets: the same kernel uncompressed (entered through its PVH
+     * ELF note) when that could be extracted, else the bzImage itself.
+     */
+    public Path bootImage() { return bootImage; }
 
     /** The kernel release, e.g. {@code 6.1.0-56-amd64}; names the module tree. */
     public String kernelVersion() { return kernelVersion; }
@@ -150,7 +159,7 @@ public final class Qemu {
                 // No NIC: saves the iPXE option ROM and keeps virtio PCI slots for the disks.
                 "-nic", "none",
                 "-no-reboot", "-m", Integer.toString(memoryMiB),
-                "-kernel", kernel.toString(),
+                "-kernel", bootImage.toString(),
                 "-append", append));
         cmd.addAll(accel == Accel.KVM ? List.of("-enable-kvm", "-cpu", "host") : List.of("-accel", "tcg"));
         if (initrd != null) cmd.addAll(List.of("-initrd", initrd.toString()));
@@ -239,7 +248,7 @@ public final class Qemu {
      * {@code -Dkiln.qemu.accel=tcg|kvm} skips the probe.
      */
     static final class AccelProbe {
-        private static final Duration TIMEOUT = Duration.ofSeconds(5);
+        private static final Duration TIMEOUT = Duration.ofSeconds(4);
         private static volatile Accel result;
         private static volatile String report = "not probed";
 
