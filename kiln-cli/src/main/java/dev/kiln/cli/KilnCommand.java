@@ -1,24 +1,62 @@
 package dev.kiln.cli;
 
+import dev.kiln.fs.KilnException;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Top-level command: builds and inspects unikernel root filesystems, initrds and ROMs. */
+/** Top-level command: builds and inspects the images unikernels boot with. */
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
-        description = "Builds, inspects and converts the images unikernels boot with.")
+        description = "Builds, inspects and converts the images unikernels boot with (cpio, tar, EROFS).",
+        subcommands = {BuildCommand.class, LsCommand.class, CatCommand.class, ExtractCommand.class,
+                DiffCommand.class, CheckCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 ok, 1 difference or lint failure, 2 usage error, 3 bad input."})
 public final class KilnCommand implements Runnable {
-    public static final int OK = 0, DIFFERENT = 1, USAGE = 2, BAD_INPUT = 3;
+    public static final int OK = 0, DIFFERENT = 1, USAGE = 2, BAD_INPUT = 3, INTERNAL = 4;
 
     @Override
     public void run() {
-        CommandLine.usage(this, System.out);
+        CommandLine.usage(this, System.err);
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cl = new CommandLine(new KilnCommand());
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            // Bad input is the user's to fix: one line, no stack trace.
+            switch (ex) {
+                case BuildCommand.UsageException u -> {
+                    err.println("kiln: " + u.getMessage());
+                    return USAGE;
+                }
+                case KilnException k -> {
+                    err.println("kiln: " + k.getMessage());
+                    return BAD_INPUT;
+                }
+                case NoSuchFileException n -> {
+                    err.println("kiln: " + n.getFile() + ": no such file or directory");
+                    return BAD_INPUT;
+                }
+                case AccessDeniedException a -> {
+                    err.println("kiln: " + a.getFile() + ": permission denied");
+                    return BAD_INPUT;
+                }
+                case IOException io -> {
+                    err.println("kiln: " + io.getMessage());
+                    return BAD_INPUT;
+                }
+                default -> {
+                    err.println("kiln: internal error (please report): " + ex);
+                    ex.printStackTrace(err);
+                    return INTERNAL;
+                }
+            }
+        });
         return cl.execute(args);
     }
 }

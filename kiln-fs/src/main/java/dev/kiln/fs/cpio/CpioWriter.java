@@ -1,13 +1,44 @@
 package dev.kiln.fs.cpio;
 
 import dev.kiln.fs.Compression;
+import dev.kiln.fs.Content;
+import dev.kiln.fs.Entry;
+import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.ImageWriter;
 import dev.kiln.fs.KilnException;
+import dev.kiln.fs.Metadata;
+import dev.kiln.fs.Node;
 import dev.kiln.fs.Progress;
 import dev.kiln.fs.Tree;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
 
-/** Placeholder: being implemented. Writes SVR4 newc (070701) or crc (070702) archives. */
+/**
+ * Writes SVR4 newc ({@code 070701}) or crc ({@code 070702}) archives, the format both Linux's
+ * initramfs unpacker and Unikraft's ukcpio read.
+ *
+ * <p>Output depends only on the tree: entries in {@link Tree#entries()} order (parents before
+ * children, siblings by UTF-8 bytes), inode numbers counted from 1 in that order, device
+ * numbers of the archive itself zero, directory link counts computed as 2 + subdirectories.
+ *
+ * <p>Names are written relative and without a "./" prefix ("etc/passwd"), the root as ".". That
+ * is what the kernel's own {@code usr/gen_init_cpio} emits; Linux, GNU cpio, bsdtar and Unikraft
+ * all place such names under the extraction root, and the bytes in the archive are then exactly
+ * the tree's path, which keeps listings and diffs of the archive free of a cosmetic prefix.
+ */
 public final class CpioWriter implements ImageWriter {
     /**
      * @param crc            write 070702 headers with the data checksum instead of 070701
@@ -25,11 +56,442 @@ public final class CpioWriter implements ImageWriter {
     private final Options options;
 
     public CpioWriter(Options options) {
-        this.options = options;
+        this.options = Objects.requireNonNull(options, "options");
     }
 
     @Override
-    public void write(Tree tree, SeekableByteChannel out, Progress progress) {
-        throw new KilnException("cpio writing is not implemented yet");
+    public void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException {
+        Compression c = options.compression() == null ? Compression.NONE : options.compression();
+        if (c == Compression.NONE) {
+            new Session(options, out, null, progress).write(tree);
+        } else {
+            // The compressor must be finished (zstd and xz only end their frame on close) without
+            // closing the caller's channel, which it owns.
+            OutputStream compressor = c.compress(new UnclosableChannelStream(out));
+            new Session(options, null, compressor, progress).write(tree);
+            compressor.close();
+        }
+    }
+
+    /** All state of one write; a writer object is reusable and thread-safe because it holds none. */
+    private static final class Session {
+        /** Files up to this size are read straight into the output buffer, saving a flush per file. */
+        private static final int SMALL_FILE = 256 * 1024;
+        private static final int BUFFER_SIZE = 1024 * 1024;
+        private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] ROOT_NAME = {'.'};
+        private static final byte[] ZEROS = new byte[CpioFormat.BLOCK_SIZE];
+
+        private final Options options;
+        private final byte[] magic;
+        /** The uncompressed output, or null when writing through {@link #compressor}. */
+        private final WritableByteChannel file;
+        private final OutputStream compressor;
+        private final WritableByteChannel compressorChannel;
+        private final Progress progress;
+        /** Headers and small files collect here; direct for channel writes, on-heap for a compressor. */
+        private final ByteBuffer buf;
+        /** One header plus the longest name, assembled before it is copied into {@link #buf}. */
+        private final byte[] header = new byte[CpioFormat.NEWC_HEADER_SIZE + CpioFormat.MAX_NAME_SIZE + 4];
+        /** Bytes of archive produced so far, for the final block padding. */
+        private long position;
+        private long nextIno = 1;
+
+        /** A hard-link group still waiting for some of its links, keyed by its first path. */
+        private static final class Group {
+            final Node node;
+            final long ino;
+            final int links;
+            int remaining;
+
+            Group(Node node, long ino, int links) {
+                this.node = node;
+                this.ino = ino;
+                this.links = links;
+                this.remaining = links - 1;
+            }
+        }
+
+        private final Map<EntryPath, Group> groups = new HashMap<>();
+
+        Session(Options options, WritableByteChannel file, OutputStream compressor, Progress progress) {
+            this.options = options;
+            this.magic = (options.crc() ? CpioFormat.MAGIC_CRC : CpioFormat.MAGIC_NEWC).getBytes(StandardCharsets.US_ASCII);
+            this.file = file;
+            this.compressor = compressor;
+            this.compressorChannel = compressor == null ? null : Channels.newChannel(compressor);
+            this.progress = progress == null ? Progress.NONE : progress;
+            this.buf = file != null ? ByteBuffer.allocateDirect(BUFFER_SIZE) : ByteBuffer.allocate(BUFFER_SIZE);
+        }
+
+        void write(Tree tree) throws IOException {
+            int[] subdirs = countSubdirectories(tree);
+            int dirOrdinal = 0;
+            for (Entry e : tree.entries()) {
+                EntryPath path = e.path();
+                Node node = e.node();
+                long before = position;
+                long data;
+                if (node instanceof Node.Directory d) {
+                    long nlink = 2L + subdirs[dirOrdinal++];
+                    writeHeader(path, nextIno(path), d.mode(), d.meta(), nlink, 0, 0, 0, 0);
+                    data = 0;
+                } else if (node instanceof Node.HardLink h) {
+                    data = writeLink(path, h, e.links());
+                } else if (e.links() > 1) {
+                    data = writeFirstLink(path, node, e.links());
+                } else {
+                    data = writeNode(path, node, nextIno(path), 1, true);
+                }
+                progress.advance(data, 1);
+                assert position > before;
+            }
+            if (!groups.isEmpty()) {
+                // Tree.entries() promises every link of a group; anything left means it lied.
+                throw new KilnException("hard-link groups incomplete at end of tree: " + groups.keySet());
+            }
+            writeRaw(0, 0, 0, 0, 1, 0, 0, 0, 0, CpioFormat.TRAILER.getBytes(StandardCharsets.US_ASCII), 0);
+            int pad = CpioFormat.padding(position, CpioFormat.BLOCK_SIZE);
+            ensure(pad);
+            buf.put(ZEROS, 0, pad);
+            position += pad;
+            flush();
+        }
+
+        /**
+         * Directory link counts (2 + subdirectories) must be in the header before the children are
+         * seen, so one cheap pass over the tree counts them, indexed by directory in entry order.
+         */
+        private static int[] countSubdirectories(Tree tree) {
+            int[] counts = new int[64];
+            int dirs = 0;
+            ArrayList<EntryPath> stackPaths = new ArrayList<>();
+            int[] stackIdx = new int[16];
+            for (Entry e : tree.entries()) {
+                if (!(e.node() instanceof Node.Directory)) continue;
+                EntryPath p = e.path();
+                if (!p.isRoot()) {
+                    while (!p.startsWith(stackPaths.getLast())) stackPaths.removeLast();
+                    counts[stackIdx[stackPaths.size() - 1]]++;
+                }
+                if (dirs == counts.length) counts = Arrays.copyOf(counts, dirs * 2);
+                if (stackPaths.size() == stackIdx.length) stackIdx = Arrays.copyOf(stackIdx, stackIdx.length * 2);
+                stackIdx[stackPaths.size()] = dirs++;
+                stackPaths.add(p);
+            }
+            return counts;
+        }
+
+        private long nextIno(EntryPath path) {
+            if (nextIno > CpioFormat.MAX_NEWC_VALUE) throw tooBig(path, "inode number", nextIno);
+            return nextIno++;
+        }
+
+        /** The first path of a hard-link group. */
+        private long writeFirstLink(EntryPath path, Node node, int links) throws IOException {
+            if (options.copyHardLinks() || node instanceof Node.Symlink) {
+                // Copies, and symlinks always: Linux's unpacker never links symlinks, it would
+                // create each name on its own anyway, so a shared inode buys nothing there.
+                groups.put(path, new Group(node, 0, links));
+                return writeNode(path, node, nextIno(path), 1, true);
+            }
+            Group g = new Group(node, nextIno(path), links);
+            groups.put(path, g);
+            // newc convention: the data travels with the last link only.
+            return writeNode(path, node, g.ino, links, false);
+        }
+
+        private long writeLink(EntryPath path, Node.HardLink link, int links) throws IOException {
+            Group g = groups.get(link.target());
+            if (g == null) {
+                throw new KilnException("hard link " + path + ": target " + link.target() + " was not written before it");
+            }
+            boolean last = --g.remaining == 0;
+            if (last) groups.remove(link.target());
+            if (options.copyHardLinks() || g.node instanceof Node.Symlink) {
+                return writeNode(path, g.node, nextIno(path), 1, true);
+            }
+            return writeNode(path, g.node, g.ino, g.links, last);
+        }
+
+        /** Writes one non-directory entry; {@code withData} false writes a size-0 link entry. */
+        private long writeNode(EntryPath path, Node node, long ino, long nlink, boolean withData) throws IOException {
+            Metadata m = node.meta();
+            return switch (node) {
+                case Node.File f -> writeFile(path, ino, f, nlink, withData);
+                case Node.Symlink s -> {
+                    byte[] target = s.target().getBytes(StandardCharsets.UTF_8);
+                    long sum = sum(target, 0, target.length);
+                    writeHeader(path, ino, s.mode(), m, nlink, target.length, 0, 0, sum);
+                    putData(target);
+                    yield target.length;
+                }
+                case Node.Device d -> {
+                    writeHeader(path, ino, d.mode(), m, nlink, 0, d.major(), d.minor(), 0);
+                    yield 0;
+                }
+                case Node.Fifo p -> {
+                    writeHeader(path, ino, p.mode(), m, nlink, 0, 0, 0, 0);
+                    yield 0;
+                }
+                case Node.Socket s -> {
+                    writeHeader(path, ino, s.mode(), m, nlink, 0, 0, 0, 0);
+                    yield 0;
+                }
+                case Node.Directory d -> throw new AssertionError("directories are written by write()");
+                case Node.HardLink h -> throw new AssertionError("links are resolved by writeLink()");
+            };
+        }
+
+        private long writeFile(EntryPath path, long ino, Node.File f, long nlink, boolean withData) throws IOException {
+            Content c = f.content();
+            long size = withData ? c.size() : 0;
+            if (size > CpioFormat.MAX_NEWC_VALUE) throw tooBig(path, "file size", size);
+            if (size == 0) {
+                writeHeader(path, ino, f.mode(), f.meta(), nlink, 0, 0, 0, 0);
+                return 0;
+            }
+            boolean small = size <= SMALL_FILE && (c instanceof Content.Slice || c instanceof Content.Bytes);
+            if (small) {
+                // Header, name and data go into the buffer together; with crc the checksum is
+                // patched into the header once the data is there, so the file is read once.
+                int nameBytes = nameLength(path);
+                ensure(CpioFormat.NEWC_HEADER_SIZE + nameBytes + 3 + (int) size + 3);
+                int headerAt = buf.position();
+                writeHeader(path, ino, f.mode(), f.meta(), nlink, size, 0, 0, 0);
+                int dataAt = buf.position();
+                if (c instanceof Content.Bytes b) {
+                    buf.put(b.data());
+                } else {
+                    try {
+                        readSlice((Content.Slice) c, size);
+                    } catch (KilnException e) {
+                        throw new KilnException(path + ": " + e.getMessage(), e);
+                    }
+                }
+                if (options.crc()) {
+                    long sum = 0;
+                    for (int i = dataAt; i < dataAt + size; i++) sum += buf.get(i) & 0xff;
+                    putHexAt(headerAt + CpioFormat.NewcField.C_CHECK.offset(), sum & 0xFFFF_FFFFL);
+                }
+                position += size;
+                pad4();
+                return size;
+            }
+            try {
+                long sum = options.crc() ? checksum(c) : 0;
+                writeHeader(path, ino, f.mode(), f.meta(), nlink, size, 0, 0, sum);
+                flush();
+                if (file != null && !options.crc() && c instanceof Content.Slice) {
+                    // Straight to the output file: FileChannel.transferTo becomes copy_file_range.
+                    c.writeTo(file);
+                } else {
+                    CheckingChannel check = new CheckingChannel(file != null ? file : compressorChannel, options.crc());
+                    c.writeTo(check);
+                    if (check.count != size) {
+                        throw new KilnException("content wrote " + check.count + " bytes, expected " + size);
+                    }
+                    if (options.crc() && (check.sumValue & 0xFFFF_FFFFL) != sum) {
+                        throw new KilnException("content changed while it was being written (checksum differs)");
+                    }
+                }
+            } catch (KilnException e) {
+                // Content errors name a host file or nothing at all; the user needs the entry too.
+                throw new KilnException(path + ": " + e.getMessage(), e);
+            }
+            position += size;
+            pad4();
+            return size;
+        }
+
+        /** Reads a small host-file slice directly into the buffer, with the same checks as {@link Content.Slice#writeTo}. */
+        private void readSlice(Content.Slice s, long size) throws IOException {
+            int end = buf.position() + (int) size;
+            buf.limit(end);
+            try (FileChannel ch = FileChannel.open(s.file(), StandardOpenOption.READ)) {
+                long pos = s.offset();
+                while (buf.hasRemaining()) {
+                    int n = ch.read(buf, pos);
+                    if (n < 0) throw new KilnException(s.file() + ": file shrank while reading (expected " + s.length() + " bytes)");
+                    pos += n;
+                }
+                if (s.wholeFile() && ch.size() != s.length()) {
+                    throw new KilnException(s.file() + ": file changed size while building (" + s.length() + " -> " + ch.size() + " bytes)");
+                }
+            } finally {
+                buf.limit(buf.capacity());
+            }
+        }
+
+        private static long checksum(Content c) throws IOException {
+            long sum = 0;
+            byte[] chunk = new byte[1 << 16];
+            try (InputStream in = c.open()) {
+                int n;
+                while ((n = in.read(chunk)) > 0) sum += sum(chunk, 0, n);
+            }
+            return sum & 0xFFFF_FFFFL;
+        }
+
+        private static long sum(byte[] b, int off, int len) {
+            long s = 0;
+            for (int i = off; i < off + len; i++) s += b[i] & 0xff;
+            return s;
+        }
+
+        private static int nameLength(EntryPath path) {
+            // Only an estimate is needed for buffer space: UTF-8 is at most 3 bytes per UTF-16 unit.
+            return path.isRoot() ? 1 : path.value().length() * 3;
+        }
+
+        private void writeHeader(EntryPath path, long ino, int mode, Metadata m, long nlink, long size,
+                                 long rdevMajor, long rdevMinor, long check) throws IOException {
+            if (m.mtime() < 0 || m.mtime() > CpioFormat.MAX_NEWC_VALUE) throw tooBig(path, "mtime", m.mtime());
+            if (m.uid() > CpioFormat.MAX_NEWC_VALUE) throw tooBig(path, "uid", m.uid());
+            if (m.gid() > CpioFormat.MAX_NEWC_VALUE) throw tooBig(path, "gid", m.gid());
+            byte[] name = path.isRoot() ? ROOT_NAME : path.bytes();
+            if (name.length + 1 > CpioFormat.MAX_NAME_SIZE) {
+                throw new KilnException(path + ": path of " + name.length + " bytes is too long for a cpio name (at most "
+                        + (CpioFormat.MAX_NAME_SIZE - 1) + ")");
+            }
+            writeRaw(ino, mode, m.uid(), m.gid(), nlink, m.mtime(), size, rdevMajor, rdevMinor, name, check);
+        }
+
+        /** Assembles header, name, NUL and padding, and appends them to the buffer. */
+        private void writeRaw(long ino, int mode, long uid, long gid, long nlink, long mtime, long size,
+                              long rdevMajor, long rdevMinor, byte[] name, long check) throws IOException {
+            byte[] h = header;
+            System.arraycopy(magic, 0, h, 0, CpioFormat.MAGIC_LENGTH);
+            int at = CpioFormat.MAGIC_LENGTH;
+            at = hex(h, at, ino);
+            at = hex(h, at, mode);
+            at = hex(h, at, uid);
+            at = hex(h, at, gid);
+            at = hex(h, at, nlink);
+            at = hex(h, at, mtime);
+            at = hex(h, at, size);
+            at = hex(h, at, 0); // c_devmajor: the archive's own device numbers carry nothing
+            at = hex(h, at, 0); // c_devminor
+            at = hex(h, at, rdevMajor);
+            at = hex(h, at, rdevMinor);
+            at = hex(h, at, name.length + 1L);
+            at = hex(h, at, check);
+            System.arraycopy(name, 0, h, at, name.length);
+            at += name.length;
+            h[at++] = 0;
+            int pad = CpioFormat.padding(at, 4);
+            for (int i = 0; i < pad; i++) h[at++] = 0;
+            ensure(at);
+            buf.put(h, 0, at);
+            position += at;
+        }
+
+        private static int hex(byte[] h, int at, long v) {
+            for (int shift = 28; shift >= 0; shift -= 4) h[at++] = HEX[(int) (v >>> shift) & 0xf];
+            return at;
+        }
+
+        private void putHexAt(int index, long v) {
+            for (int shift = 28, i = index; shift >= 0; shift -= 4, i++) buf.put(i, HEX[(int) (v >>> shift) & 0xf]);
+        }
+
+        /** Appends small in-memory data (a symlink target) and its padding. */
+        private void putData(byte[] data) throws IOException {
+            int off = 0;
+            while (off < data.length) {
+                ensure(1);
+                int n = Math.min(buf.remaining(), data.length - off);
+                buf.put(data, off, n);
+                off += n;
+            }
+            position += data.length;
+            pad4();
+        }
+
+        private void pad4() throws IOException {
+            int pad = CpioFormat.padding(position, 4);
+            ensure(pad);
+            for (int i = 0; i < pad; i++) buf.put((byte) 0);
+            position += pad;
+        }
+
+        private void ensure(int n) throws IOException {
+            if (buf.remaining() < n) flush();
+        }
+
+        private void flush() throws IOException {
+            buf.flip();
+            if (file != null) {
+                while (buf.hasRemaining()) file.write(buf);
+            } else {
+                compressor.write(buf.array(), buf.arrayOffset(), buf.limit());
+            }
+            buf.clear();
+        }
+
+        private static KilnException tooBig(EntryPath path, String field, long value) {
+            return new KilnException(path + ": " + field + " " + value + " does not fit cpio newc's unsigned 32-bit field");
+        }
+    }
+
+    /** Passes bytes on while counting them and, for crc, summing them. */
+    private static final class CheckingChannel implements WritableByteChannel {
+        private final WritableByteChannel out;
+        private final boolean sum;
+        long count;
+        long sumValue;
+
+        CheckingChannel(WritableByteChannel out, boolean sum) {
+            this.out = out;
+            this.sum = sum;
+        }
+
+        @Override
+        public int write(ByteBuffer src) throws IOException {
+            int start = src.position();
+            int n = out.write(src);
+            if (sum) {
+                long s = 0;
+                for (int i = start; i < start + n; i++) s += src.get(i) & 0xff;
+                sumValue += s;
+            }
+            count += n;
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return out.isOpen();
+        }
+
+        @Override
+        public void close() {
+            // the caller's channel stays open
+        }
+    }
+
+    /** An OutputStream over the caller's channel whose close() leaves the channel open. */
+    private static final class UnclosableChannelStream extends OutputStream {
+        private final WritableByteChannel out;
+
+        UnclosableChannelStream(WritableByteChannel out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            ByteBuffer bb = ByteBuffer.wrap(b, off, len);
+            while (bb.hasRemaining()) out.write(bb);
+        }
+
+        @Override
+        public void close() {
+            // the caller owns the channel
+        }
     }
 }

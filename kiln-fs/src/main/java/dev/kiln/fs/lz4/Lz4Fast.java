@@ -1,0 +1,175 @@
+package dev.kiln.fs.lz4;
+
+import static dev.kiln.fs.lz4.Lz4Blocks.LAST_LITERALS;
+import static dev.kiln.fs.lz4.Lz4Blocks.MAX_DISTANCE;
+import static dev.kiln.fs.lz4.Lz4Blocks.MF_LIMIT;
+import static dev.kiln.fs.lz4.Lz4Blocks.MIN_INPUT_FOR_MATCH;
+import static dev.kiln.fs.lz4.Lz4Blocks.MIN_MATCH;
+import static dev.kiln.fs.lz4.Lz4Blocks.commonLength;
+import static dev.kiln.fs.lz4.Lz4Blocks.extBytes;
+import static dev.kiln.fs.lz4.Lz4Blocks.read32;
+import static dev.kiln.fs.lz4.Lz4Blocks.read64;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Greedy single-probe LZ4 compressor: one hash table slot per hash, no chains, and a probe stride
+ * that grows on incompressible stretches. Same speed class and output quality as liblz4's
+ * acceleration-1 compressor.
+ */
+final class Lz4Fast implements Lz4Compressor {
+    /**
+     * Inputs under 64 KiB (+ the 11 bytes that can never start a match) get a twice larger table
+     * keyed by 4 bytes; larger inputs hash 5 bytes into 4096 slots, which spreads better there.
+     */
+    private static final int SMALL_INPUT = 65536 + 11;
+    private static final int SMALL_HASH_LOG = 13;
+    private static final int LARGE_HASH_LOG = 12;
+    /** After this many failed probes the stride grows by one, so random data is skipped quickly. */
+    private static final int SKIP_TRIGGER = 6;
+
+    /**
+     * Slots hold {@code generation + position}. Each call starts its generation more than a full
+     * window above the previous call's last value, so stale slots fail the distance check and the
+     * table never needs clearing between calls (only when the counter would overflow).
+     */
+    private final int[] table = new int[1 << SMALL_HASH_LOG];
+    private int nextGeneration = MAX_DISTANCE + 1;
+
+    @Override
+    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int maxDstLen) {
+        long r = run(src, srcOff, srcLen, dst, dstOff, maxDstLen, false);
+        return r < 0 ? -1 : Lz4Compressor.written(r);
+    }
+
+    @Override
+    public long compressDestSize(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstCapacity) {
+        return run(src, srcOff, srcLen, dst, dstOff, dstCapacity, true);
+    }
+
+    private int startGeneration(int srcLen) {
+        if (nextGeneration > Integer.MAX_VALUE - MAX_DISTANCE - 1 - srcLen) {
+            Arrays.fill(table, 0);
+            nextGeneration = MAX_DISTANCE + 1;
+        }
+        int generation = nextGeneration;
+        nextGeneration = generation + srcLen + MAX_DISTANCE + 1;
+        return generation;
+    }
+
+    private static int hash(byte[] b, int p, boolean small) {
+        if (small) {
+            return (read32(b, p) * -1640531535) >>> (32 - SMALL_HASH_LOG);
+        }
+        return (int) (((read64(b, p) << 24) * 889523592379L) >>> (64 - LARGE_HASH_LOG));
+    }
+
+    /**
+     * Compresses with an output budget. In fill mode the block stops where the budget runs out
+     * (trimming the last match and literal run to fit) and the result reports how much input it
+     * covers; otherwise running out of budget fails with -1.
+     */
+    private long run(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int capacity, boolean fill) {
+        Objects.checkFromIndexSize(srcOff, srcLen, src.length);
+        Objects.checkFromIndexSize(dstOff, capacity, dst.length);
+        if (fill && capacity == 0) {
+            return 0;
+        }
+        final int[] t = table;
+        final int dstEnd = dstOff + capacity;
+        final int srcEnd = srcOff + srcLen;
+        int op = dstOff;
+        int anchor = srcOff;
+
+        if (srcLen >= MIN_INPUT_FOR_MATCH) {
+            final boolean small = srcLen < SMALL_INPUT;
+            // Table values are generation + (position - srcOff); "shift" converts back and forth.
+            final int shift = startGeneration(srcLen) - srcOff;
+            final int lastMatchStart = srcEnd - MF_LIMIT;
+            final int matchLimit = srcEnd - LAST_LITERALS;
+
+            int ip = srcOff;
+            t[hash(src, ip, small)] = ip + shift;
+            ip++;
+            search:
+            while (true) {
+                // Find a 4-byte match at or after ip.
+                int ref;
+                int attempts = 1 << SKIP_TRIGGER;
+                while (true) {
+                    if (ip > lastMatchStart) {
+                        break search;
+                    }
+                    int h = hash(src, ip, small);
+                    ref = t[h] - shift;
+                    t[h] = ip + shift;
+                    int distance = ip - ref;
+                    if (distance <= MAX_DISTANCE && distance > 0 && read32(src, ref) == read32(src, ip)) {
+                        break;
+                    }
+                    ip += attempts++ >>> SKIP_TRIGGER;
+                }
+                // The match may also cover some of the literals before it.
+                while (ip > anchor && ref > srcOff && src[ip - 1] == src[ref - 1]) {
+                    ip--;
+                    ref--;
+                }
+
+                while (true) {
+                    int matchLen = MIN_MATCH + commonLength(src, ip + MIN_MATCH, ref + MIN_MATCH, matchLimit);
+                    int litLen = ip - anchor;
+                    int cost = Lz4Blocks.sequenceCost(litLen, matchLen);
+                    int room = dstEnd - op;
+                    if (!fill) {
+                        if (cost > room) {
+                            return -1;
+                        }
+                    } else if (cost + 1 + Math.max(LAST_LITERALS, MF_LIMIT - matchLen) > room) {
+                        // Keep room for a token and the closing literals the format demands after a
+                        // match; a long match can give up length bytes to make that room.
+                        int lengthBytes = room - (1 + extBytes(litLen) + litLen + 2) - 1 - LAST_LITERALS;
+                        if (lengthBytes < 0) {
+                            break search;
+                        }
+                        int maxLen = MIN_MATCH + 14 + 255 * lengthBytes;
+                        if (maxLen >= matchLen) {
+                            break search; // a short match needing more than 5 closing literals
+                        }
+                        op = Lz4Blocks.writeSequence(dst, op, dstEnd, src, anchor, litLen, ip - ref, maxLen);
+                        anchor = ip + maxLen;
+                        break search;
+                    }
+                    op = Lz4Blocks.writeSequence(dst, op, dstEnd, src, anchor, litLen, ip - ref, matchLen);
+                    ip += matchLen;
+                    anchor = ip;
+                    if (ip > lastMatchStart) {
+                        break search;
+                    }
+                    // Index a position inside the match (cheap and often useful), then try for an
+                    // immediate follow-on match with no literals in between.
+                    t[hash(src, ip - 2, small)] = ip - 2 + shift;
+                    int h = hash(src, ip, small);
+                    ref = t[h] - shift;
+                    t[h] = ip + shift;
+                    int distance = ip - ref;
+                    if (!(distance <= MAX_DISTANCE && distance > 0 && read32(src, ref) == read32(src, ip))) {
+                        ip++;
+                        continue search;
+                    }
+                }
+            }
+        }
+
+        int lastRun = srcEnd - anchor;
+        int room = dstEnd - op;
+        if (1 + extBytes(lastRun) + lastRun > room) {
+            if (!fill) {
+                return -1;
+            }
+            lastRun = Lz4Blocks.maxLiteralsFitting(room);
+        }
+        op = Lz4Blocks.writeLastLiterals(dst, op, src, anchor, lastRun);
+        return ((long) (anchor + lastRun - srcOff) << 32) | (op - dstOff);
+    }
+}

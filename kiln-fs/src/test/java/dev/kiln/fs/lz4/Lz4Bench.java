@@ -1,0 +1,95 @@
+package dev.kiln.fs.lz4;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntSupplier;
+
+/**
+ * Throughput and ratio of kiln's LZ4 compressors next to liblz4 (via FFM), single thread, after
+ * warm-up. Not a unit test: run it by hand, e.g.
+ * {@code java --enable-native-access=ALL-UNNAMED -cp kiln-fs/target/classes:kiln-fs/target/test-classes
+ * dev.kiln.fs.lz4.Lz4Bench [fast|hc|all]}.
+ */
+public final class Lz4Bench {
+    private Lz4Bench() {}
+
+    private record Input(String name, byte[] data) {}
+
+    public static void main(String[] args) {
+        String which = args.length > 0 ? args[0] : "all";
+        LibLz4 lib = LibLz4.load();
+        List<Input> inputs = List.of(
+                new Input("text", Corpus.text(1 << 20)),
+                new Input("binary", Corpus.binary(1 << 20)),
+                new Input("words", Corpus.words(7, 1 << 20, 3000)));
+        for (Input in : inputs) {
+            byte[] src = in.data();
+            byte[] dst = new byte[Lz4Blocks.bound(src.length)];
+            System.out.printf("== %s (%d bytes)%n", in.name(), src.length);
+            if (which.equals("fast") || which.equals("all")) {
+                Lz4Compressor fast = Lz4Compressor.fast();
+                report("kiln fast", src.length, () -> fast.compress(src, 0, src.length, dst, 0, dst.length));
+                report("liblz4 default", src.length, () -> lib.compressDefault(src, src.length, dst));
+                report("kiln fast destSize 4K", src.length, () -> pclusters(src, (off, len) -> fast.compressDestSize(
+                        src, off, len, dst, 0, 4096)));
+                byte[] window = new byte[65536];
+                report("liblz4 destSize 4K", src.length, () -> pclusters(src, (off, len) -> {
+                    System.arraycopy(src, off, window, 0, len);
+                    return lib.compressDestSize(window, len, dst, 4096);
+                }));
+            }
+            if (which.equals("hc") || which.equals("all")) {
+                for (int level : new int[] {3, 6, 9, 12}) {
+                    Lz4Compressor hc = Lz4Compressor.hc(level);
+                    report("kiln hc" + level, src.length, () -> hc.compress(src, 0, src.length, dst, 0, dst.length));
+                    report("liblz4 hc" + level, src.length, () -> lib.compressHc(src, src.length, dst, level));
+                }
+                Lz4Compressor hc9 = Lz4Compressor.hc(9);
+                report("kiln hc9 destSize 4K", src.length, () -> pclusters(src, (off, len) -> hc9.compressDestSize(
+                        src, off, len, dst, 0, 4096)));
+                byte[] window = new byte[65536];
+                report("liblz4 hc9 destSize 4K", src.length, () -> pclusters(src, (off, len) -> {
+                    System.arraycopy(src, off, window, 0, len);
+                    return lib.compressHcDestSize(window, len, dst, 4096, 9);
+                }));
+            }
+        }
+    }
+
+    private interface Window {
+        long run(int off, int len);
+    }
+
+    /** Fills consecutive 4 KiB outputs from 64 KiB input windows, as an EROFS writer does; returns bytes written. */
+    private static int pclusters(byte[] src, Window w) {
+        int pos = 0;
+        int total = 0;
+        while (pos < src.length) {
+            long r = w.run(pos, Math.min(65536, src.length - pos));
+            pos += Lz4Compressor.consumed(r);
+            total += 4096;
+        }
+        return total;
+    }
+
+    private static void report(String label, int inputLen, IntSupplier run) {
+        int size = 0;
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            size = run.getAsInt();
+        }
+        long[] times = new long[5];
+        for (int round = 0; round < times.length; round++) {
+            long bytes = 0;
+            long t0 = System.nanoTime();
+            while (System.nanoTime() - t0 < 300_000_000L) {
+                size = run.getAsInt();
+                bytes += inputLen;
+            }
+            times[round] = (long) (bytes / ((System.nanoTime() - t0) / 1e9));
+        }
+        Arrays.sort(times);
+        System.out.printf("  %-26s %9d bytes  ratio %.4f  %7.1f MB/s%n", label, size, (double) size / inputLen,
+                times[times.length / 2] / 1e6);
+    }
+}

@@ -1,0 +1,141 @@
+package dev.kiln.fs.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kiln.fs.Content;
+import dev.kiln.fs.Entry;
+import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.KilnException;
+import dev.kiln.fs.Metadata;
+import dev.kiln.fs.Node;
+import dev.kiln.fs.Tree;
+import dev.kiln.fs.testing.Listing;
+import dev.kiln.fs.testing.SampleTree;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SourcesTest {
+    @TempDir Path tmp;
+
+    private static final Listing.Options EXACT = Listing.Options.ALL.withNanos(true).withXattrs(true);
+
+    @Test
+    void directorySourceSeesEverythingTheHostHas() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("src"));
+        SampleTree.create(dir);
+        SampleTree.run("setfattr", "-n", "user.kiln", "-v", "hello", dir.resolve("etc/hostname").toString());
+        SampleTree.run("setfattr", "-n", "trusted.overlay.opaque", "-v", "y", dir.resolve("data").toString());
+        SampleTree.setTimes(dir);
+        Tree tree = Sources.build(List.of(Sources.parse(dir.toString(), Ownership.KEEP, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+        assertThat(Listing.of(tree, EXACT)).isEqualTo(Listing.of(dir, EXACT));
+        assertThat(Listing.of(tree, EXACT)).contains("xattr:user.kiln=").contains("xattr:trusted.overlay.opaque=");
+    }
+
+    @Test
+    void ownerRootIsTheDefaultForHostFilesAndKeepsEverythingElse() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("src"));
+        SampleTree.create(dir);
+        Tree tree = Sources.build(List.of(Sources.parse(dir.toString(), Ownership.ROOT, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+        for (Entry e : tree.entries()) {
+            if (e.node() instanceof Node.HardLink) continue;
+            assertThat(e.node().meta().uid()).as(e.path().display()).isZero();
+            assertThat(e.node().meta().gid()).as(e.path().display()).isZero();
+        }
+        assertThat(Listing.of(tree, EXACT.withOwners(false))).isEqualTo(Listing.of(dir, EXACT.withOwners(false)));
+    }
+
+    @Test
+    void mappingsPlaceFilesAndDirectoriesAndLaterSourcesWin() throws Exception {
+        Path a = Files.createDirectories(tmp.resolve("a/etc"));
+        Files.writeString(a.resolve("motd"), "from a\n");
+        Files.writeString(a.resolve("keep"), "kept\n");
+        Path b = Files.createDirectories(tmp.resolve("b"));
+        Files.writeString(b.resolve("motd"), "from b\n");
+        Path bin = Files.writeString(tmp.resolve("app"), "#!/bin/sh\n");
+        Tree tree = Sources.build(List.of(
+                Sources.parse(tmp.resolve("a").toString(), Ownership.ROOT, Ownership.KEEP),
+                Sources.parse(b + ":/etc", Ownership.ROOT, Ownership.KEEP),
+                Sources.parse(bin + ":/usr/local/bin/", Ownership.ROOT, Ownership.KEEP),
+                Sources.parse(bin + ":/sbin/init", Ownership.ROOT, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+        assertThat(read(tree, "etc/motd")).isEqualTo("from b\n");
+        assertThat(read(tree, "etc/keep")).isEqualTo("kept\n");
+        assertThat(read(tree, "usr/local/bin/app")).isEqualTo("#!/bin/sh\n");
+        assertThat(read(tree, "sbin/init")).isEqualTo("#!/bin/sh\n");
+        // Implied parents are root-owned 0755 directories.
+        assertThat(tree.resolve(EntryPath.parse("usr/local")).mode()).isEqualTo(Node.S_IFDIR | 0755);
+    }
+
+    @Test
+    void whiteoutsDeleteAndOpaqueMarkersEmptyLowerLayersOnly() {
+        Tree lower = new Tree();
+        put(lower, "etc/passwd", "old");
+        put(lower, "etc/group", "old");
+        put(lower, "-x", "lower");
+        put(lower, "var/cache/a", "a");
+        put(lower, "var/cache/b", "b");
+        Tree upper = new Tree();
+        put(upper, "etc/.wh.passwd", "");
+        put(upper, ".wh.-x", "");
+        put(upper, "-x", "upper");       // same layer as its whiteout: survives
+        put(upper, "var/cache/.wh..wh..opq", "");
+        put(upper, "var/cache/c", "c");  // added by the opaque layer itself: survives
+        Layers.apply(lower, upper, true, Ownership.KEEP);
+        List<String> paths = new ArrayList<>();
+        for (Entry e : lower.entries()) paths.add(e.path().display());
+        assertThat(paths).containsExactly("/", "/-x", "/etc", "/etc/group", "/var", "/var/cache", "/var/cache/c");
+        assertThat(read(lower, "-x")).isEqualTo("upper");
+    }
+
+    @Test
+    void hardLinkKeepsTheNodeItLinkedEvenWhenTheTargetIsReplaced() {
+        Tree t = new Tree();
+        put(t, "a", "first");
+        t.put(EntryPath.parse("b"), new Node.HardLink(EntryPath.parse("a")));
+        put(t, "a", "second");
+        assertThat(read(t, "b")).isEqualTo("first");
+        assertThat(read(t, "a")).isEqualTo("second");
+        assertThatThrownBy(() -> t.put(EntryPath.parse("c"), new Node.HardLink(EntryPath.parse("missing"))))
+                .isInstanceOf(KilnException.class).hasMessageContaining("/missing does not exist");
+    }
+
+    @Test
+    void excludesMatchNamesAnywhereOrAnchoredPaths() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("src"));
+        SampleTree.create(dir);
+        Tree tree = Sources.build(List.of(Sources.parse(dir.toString(), Ownership.ROOT, Ownership.KEEP)),
+                Excludes.of(List.of("*.txt", "/data/deep", "links/hard1")), new MtimePolicy.Keep());
+        String listing = Listing.of(tree, Listing.Options.ALL);
+        assertThat(listing).doesNotContain(".txt").doesNotContain("/data/deep").doesNotContain("/links/hard1 ")
+                .contains("/data/size-0").contains("/links/hard2");
+    }
+
+    @Test
+    void mtimePolicies() {
+        Metadata m = Metadata.of(0644).withMtime(2_000_000_000L, 5);
+        assertThat(MtimePolicy.parse(null, "1700000000").apply(m).mtime()).isEqualTo(1_700_000_000L);
+        assertThat(MtimePolicy.parse(null, "1700000000").apply(m.withMtime(5, 1)).mtime()).isEqualTo(5);
+        assertThat(MtimePolicy.parse(null, null).apply(m)).isEqualTo(m);
+        assertThat(MtimePolicy.parse("0", "1700000000").apply(m).mtime()).isZero();
+        assertThat(MtimePolicy.parse("keep", "1700000000").apply(m)).isEqualTo(m);
+        assertThatThrownBy(() -> MtimePolicy.parse("yesterday", null)).hasMessageContaining("--mtime");
+        assertThat(Ownership.parse("1000:100")).isEqualTo(new Ownership.Fixed(1000, 100));
+        assertThatThrownBy(() -> Ownership.parse("bob")).hasMessageContaining("--owner");
+    }
+
+    private static void put(Tree t, String path, String text) {
+        t.put(EntryPath.parse(path), new Node.File(Metadata.of(0644), Content.of(text.getBytes())));
+    }
+
+    private static String read(Tree t, String path) {
+        try {
+            return new String(((Node.File) t.resolve(EntryPath.parse(path))).content().readAll());
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+}
