@@ -150,6 +150,19 @@ final class ErofsWriterFixtures {
         }
     }
 
+    /** Compares two listings and fails showing only the lines that differ (listings can be long). */
+    static void assertSameListing(String actual, String expected) {
+        java.util.List<String> a = java.util.Arrays.asList(actual.split("\n"));
+        java.util.List<String> e = java.util.Arrays.asList(expected.split("\n"));
+        java.util.List<String> onlyActual = a.stream().filter(l -> !e.contains(l)).map(l -> l.length() > 300 ? l.substring(0, 300) + "..." : l).toList();
+        java.util.List<String> onlyExpected = e.stream().filter(l -> !a.contains(l)).map(l -> l.length() > 300 ? l.substring(0, 300) + "..." : l).toList();
+        if (!onlyActual.isEmpty() || !onlyExpected.isEmpty()) {
+            throw new AssertionError("listings differ\n  image has:\n    " + String.join("\n    ", onlyActual)
+                    + "\n  source has:\n    " + String.join("\n    ", onlyExpected));
+        }
+        org.assertj.core.api.Assertions.assertThat(actual).isEqualTo(expected);
+    }
+
     static void delete(Path dir) throws IOException {
         SampleTree.delete(dir);
     }
