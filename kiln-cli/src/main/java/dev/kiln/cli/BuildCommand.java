@@ -59,7 +59,7 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--crc", description = "cpio: write 070702 (crc) headers with data checksums.")
     boolean crc;
 
-    @Option(names = "--pcluster", paramLabel = "SIZE", description = "erofs: largest physical cluster, e.g. 4096, 64K (default: 64K; > 4K needs Linux 5.13+).")
+    @Option(names = "--pcluster", paramLabel = "SIZE", description = "erofs: largest physical cluster, e.g. 4096, 64K (default: 64K, or 4K with --target linux; > 4K needs Linux 5.13+).")
     String pcluster;
 
     @Option(names = "--compat", paramLabel = "KERNEL", description = "erofs: stay readable by an older kernel: linux-5.4 (one-block pclusters).")
@@ -85,7 +85,7 @@ final class BuildCommand implements Callable<Integer> {
         ErofsWriter.Options erofs = ErofsWriter.Options.defaults();
         long buildTime = mtimes instanceof MtimePolicy.Keep ? 0 : mtimes.impliedTime();
         if (fmt == ImageFormat.EROFS) {
-            erofs = erofsOptions(buildTime);
+            erofs = erofsOptions(buildTime, tgt);
         } else {
             if (pcluster != null || compat != null || uuid != null) throw new UsageException("--pcluster, --compat and --uuid apply to erofs only");
             streamCompression = compress != null ? Compression.parse(compress) : ImageFormat.compressionFromFileName(output.getFileName().toString());
@@ -113,7 +113,7 @@ final class BuildCommand implements Callable<Integer> {
         return KilnCommand.OK;
     }
 
-    private ErofsWriter.Options erofsOptions(long buildTime) {
+    private ErofsWriter.Options erofsOptions(long buildTime, Target tgt) {
         ErofsWriter.Algorithm alg = ErofsWriter.Algorithm.NONE;
         int level = 9;
         if (compress != null) {
@@ -135,7 +135,8 @@ final class BuildCommand implements Callable<Integer> {
                 if (level < 1 || level > 12) throw new UsageException("--compress lz4hc:LEVEL needs a number 1..12, not " + level);
             }
         }
-        int pc = 65536;
+        // --target linux means "mounts on as many kernels as possible": one-block pclusters read from 5.4 on.
+        int pc = tgt instanceof dev.kiln.fs.target.LinuxTarget ? 4096 : 65536;
         if (pcluster != null) pc = parseSize(pcluster);
         if (compat != null) {
             if (!compat.equals("linux-5.4")) throw new UsageException("--compat: only linux-5.4 is known");

@@ -34,6 +34,11 @@ public final class KilnCommand implements Runnable {
                     err.println("kiln: " + u.getMessage());
                     return USAGE;
                 }
+                case dev.kiln.fs.build.Build.TargetException t -> {
+                    // The target's rules failed: a lint failure, and nothing was written.
+                    err.println("kiln: " + t.getMessage());
+                    return DIFFERENT;
+                }
                 case KilnException k -> {
                     err.println("kiln: " + k.getMessage());
                     return BAD_INPUT;

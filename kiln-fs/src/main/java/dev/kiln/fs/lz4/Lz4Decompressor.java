@@ -1,8 +1,17 @@
 package dev.kiln.fs.lz4;
 
-/** Placeholder: being implemented. Safe LZ4 block decoding. */
+/**
+ * Safe LZ4 block decoding (raw block format: no frame, no size header).
+ *
+ * <p>Every length read from the block is checked against the remaining input and output before
+ * any byte moves, so a hostile block can make this fail but never read or write outside the
+ * ranges it was given. Offsets in error messages are relative to the start of the block.
+ */
 public final class Lz4Decompressor {
     private Lz4Decompressor() {}
+
+    /** The smallest match LZ4 encodes; the token's low nibble counts from here. */
+    private static final int MIN_MATCH = 4;
 
     /**
      * Decodes one LZ4 block {@code src[srcOff, srcOff+srcLen)} into {@code dst[dstOff..dstOff+dstLen)}
@@ -10,6 +19,126 @@ public final class Lz4Decompressor {
      * malformed block throws {@link Lz4Exception} naming the offset within the block.
      */
     public static int decompress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstLen) {
-        throw new UnsupportedOperationException("LZ4 decompression is being implemented");
+        return decode(src, srcOff, srcLen, dst, dstOff, dstLen, false);
+    }
+
+    /**
+     * Decodes the first {@code dstLen} bytes of a block and stops there, ignoring whatever the
+     * block holds after them (as {@code LZ4_decompress_safe_partial} does). EROFS needs this for
+     * pclusters that are only partly referenced and for images without 0-padding, where the block
+     * is followed by junk. Returns the number of bytes produced, less than {@code dstLen} only
+     * when the block ends first.
+     */
+    public static int decompressPrefix(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstLen) {
+        return decode(src, srcOff, srcLen, dst, dstOff, dstLen, true);
+    }
+
+    private static int decode(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstLen, boolean prefix) {
+        // Checking the ranges up front lets the loop trust its own bounds arithmetic.
+        if (srcOff < 0 || srcLen < 0 || srcOff > src.length - srcLen) {
+            throw new IndexOutOfBoundsException("source range " + srcOff + "+" + srcLen + " of " + src.length);
+        }
+        if (dstOff < 0 || dstLen < 0 || dstOff > dst.length - dstLen) {
+            throw new IndexOutOfBoundsException("destination range " + dstOff + "+" + dstLen + " of " + dst.length);
+        }
+        if (srcLen == 0) throw new Lz4Exception("offset 0: empty block");
+        final int srcEnd = srcOff + srcLen;
+        final int dstEnd = dstOff + dstLen;
+        int ip = srcOff;
+        int op = dstOff;
+        while (true) {
+            int tokenAt = ip;
+            int token = src[ip++] & 0xFF;
+
+            int litLen = token >>> 4;
+            if (litLen == 15) {
+                int extra;
+                do {
+                    if (ip >= srcEnd) throw truncated(ip - srcOff, "literal length");
+                    extra = src[ip++] & 0xFF;
+                    litLen += extra;
+                    // A length beyond the input can never be valid; stop before int overflow.
+                    if (litLen > srcLen) throw new Lz4Exception("offset " + (tokenAt - srcOff)
+                            + ": literal length runs past the end of the block");
+                } while (extra == 255);
+            }
+            if (litLen > srcEnd - ip) {
+                throw new Lz4Exception("offset " + (ip - srcOff) + ": " + litLen
+                        + " literal bytes run past the end of the block (" + (srcEnd - ip) + " left)");
+            }
+            if (litLen > dstEnd - op) {
+                if (prefix) {
+                    int n = Math.min(litLen, srcEnd - ip);
+                    n = Math.min(n, dstEnd - op);
+                    System.arraycopy(src, ip, dst, op, n);
+                    return op + n - dstOff;
+                }
+                throw new Lz4Exception("offset " + (ip - srcOff) + ": " + litLen
+                        + " literal bytes overflow the output (" + (dstEnd - op) + " bytes of room)");
+            }
+            System.arraycopy(src, ip, dst, op, litLen);
+            ip += litLen;
+            op += litLen;
+
+            // The last sequence has literals only: the block simply ends after them.
+            if (ip == srcEnd || (prefix && op == dstEnd)) return op - dstOff;
+
+            if (srcEnd - ip < 2) throw truncated(ip - srcOff, "match offset");
+            int offsetAt = ip;
+            int offset = (src[ip] & 0xFF) | (src[ip + 1] & 0xFF) << 8;
+            ip += 2;
+            if (offset == 0) throw new Lz4Exception("offset " + (offsetAt - srcOff) + ": match offset 0");
+            if (offset > op - dstOff) {
+                throw new Lz4Exception("offset " + (offsetAt - srcOff) + ": match offset " + offset
+                        + " reaches before the start of the output (" + (op - dstOff) + " bytes produced)");
+            }
+
+            int matchLen = token & 0x0F;
+            if (matchLen == 15) {
+                int extra;
+                do {
+                    if (ip >= srcEnd) throw truncated(ip - srcOff, "match length");
+                    extra = src[ip++] & 0xFF;
+                    matchLen += extra;
+                    if (matchLen > dstLen) {
+                        if (!prefix) throw new Lz4Exception("offset " + (tokenAt - srcOff) + ": match length overflows the output");
+                        matchLen = dstLen; // it gets cut at the end of the output anyway; this only avoids overflow
+                    }
+                } while (extra == 255);
+            }
+            matchLen += MIN_MATCH;
+            if (matchLen > dstEnd - op) {
+                if (prefix) matchLen = dstEnd - op;
+                else throw new Lz4Exception("offset " + (offsetAt - srcOff) + ": match of " + matchLen
+                        + " bytes overflows the output (" + (dstEnd - op) + " bytes of room)");
+            }
+            int from = op - offset;
+            if (offset >= matchLen) {
+                System.arraycopy(dst, from, dst, op, matchLen);
+                op += matchLen;
+            } else if (offset == 1) {
+                // A run of one byte (common in zero-filled data) is a fill.
+                java.util.Arrays.fill(dst, op, op + matchLen, dst[from]);
+                op += matchLen;
+            } else {
+                // Overlapping match: the source grows as we copy, so copy in chunks of `offset`,
+                // each of which is already complete when it is read.
+                int end = op + matchLen;
+                while (op < end) {
+                    int n = Math.min(end - op, op - from);
+                    System.arraycopy(dst, from, dst, op, n);
+                    op += n;
+                }
+            }
+            if (prefix && op == dstEnd) return op - dstOff;
+            if (ip >= srcEnd) {
+                // A block must end with a literal-only sequence; ending right after a match is invalid.
+                throw truncated(ip - srcOff, "next sequence");
+            }
+        }
+    }
+
+    private static Lz4Exception truncated(int at, String what) {
+        return new Lz4Exception("offset " + at + ": block truncated while reading the " + what);
     }
 }

@@ -1,0 +1,59 @@
+# Shared by the benchmark scripts: inputs, tools, and a summary table.
+set -euo pipefail
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$bench_dir/.." && pwd)
+work=${KILN_BENCH_WORK:-$bench_dir/work}
+results=$bench_dir/results
+mkdir -p "$work" "$results"
+
+need() {
+  local missing=()
+  for t in "$@"; do command -v "$t" >/dev/null || missing+=("$t"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "bench: missing tools: ${missing[*]} (Debian: apt-get install hyperfine time cpio libarchive-tools erofs-utils)" >&2
+    exit 2
+  fi
+}
+
+# The two input trees of the issue: a copy of /usr/share (the /usr tree) and 100 000 small files.
+prepare_trees() {
+  if [ ! -d "$work/usr-share" ]; then
+    echo "bench: copying /usr/share to $work/usr-share" >&2
+    cp -a /usr/share "$work/usr-share"
+  fi
+  if [ ! -d "$work/small-100k" ]; then
+    echo "bench: creating 100 000 small files in $work/small-100k" >&2
+    python3 - "$work/small-100k" <<'PY'
+import os, random, sys
+root = sys.argv[1]
+r = random.Random(42)
+for i in range(100_000):
+    d = os.path.join(root, "d%03d" % (i // 1000), "s%02d" % ((i // 100) % 10))
+    if i % 100 == 0:
+        os.makedirs(d, exist_ok=True)
+    size = r.randint(0, 2048)
+    with open(os.path.join(d, "f%06d" % i), "wb") as f:
+        f.write((b"kiln small file %d\n" % i) * (size // 20 + 1))
+PY
+  fi
+  # Warm the page cache so every tool reads from memory.
+  find "$work/usr-share" "$work/small-100k" -type f -print0 | xargs -0 cat > /dev/null
+  # kiln builds itself on first use; do it outside the timings.
+  "$repo/kiln" --version >/dev/null
+}
+
+tree_stats() {
+  local files bytes
+  files=$(find "$1" | wc -l)
+  bytes=$(du -sb "$1" | cut -f1)
+  echo "$files $bytes"
+}
+
+# peak_rss_mb CMD...: runs CMD once under /usr/bin/time -v and prints the peak RSS in MB.
+peak_rss_mb() {
+  local log
+  log=$(mktemp)
+  /usr/bin/time -v "$@" > /dev/null 2> "$log" || { cat "$log" >&2; rm -f "$log"; return 1; }
+  awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log"
+  rm -f "$log"
+}
