@@ -65,7 +65,9 @@ class ErofsWriterMkfsComparisonTest {
         return Stream.of(
                 Arguments.of(Algorithm.NONE, 4096),
                 Arguments.of(Algorithm.LZ4, 4096),
-                Arguments.of(Algorithm.LZ4, 65536));
+                Arguments.of(Algorithm.LZ4, 65536),
+                Arguments.of(Algorithm.LZ4HC, 4096),
+                Arguments.of(Algorithm.LZ4HC, 65536));
     }
 
     @ParameterizedTest(name = "{0} pcluster {1}")

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * What consumers see: every image passes fsck.erofs 1.5 with full data extraction and mounts on
  * the host kernel with the same tree as the source — owners, modes, mtimes to the nanosecond,
  * hard links, xattrs (inline, shared, security.capability, POSIX ACL), devices, fifo, socket —
- * uncompressed and with LZ4 at big and one-block pclusters.
+ * uncompressed and with LZ4 and LZ4HC at big and one-block pclusters.
  */
 class ErofsWriterMountTest {
     static final long BUILD_TIME = 1_700_000_000L;
@@ -86,7 +86,9 @@ class ErofsWriterMountTest {
         return Stream.of(
                 Arguments.of(Algorithm.NONE, 65536),
                 Arguments.of(Algorithm.LZ4, 65536),
-                Arguments.of(Algorithm.LZ4, 4096));
+                Arguments.of(Algorithm.LZ4, 4096),
+                Arguments.of(Algorithm.LZ4HC, 65536),
+                Arguments.of(Algorithm.LZ4HC, 4096));
     }
 
     @ParameterizedTest(name = "{0} pcluster {1}")
