@@ -131,6 +131,9 @@ public final class CpioReader implements ImageReader {
                 long nameEnd = nameAt + h.nameSize();
                 long dataAt = nameEnd + CpioFormat.padding(nameEnd - start, align);
                 if (isTrailer(ni, nameBytes)) {
+                    // Inode numbers are only unique within one archive: Linux forgets its link
+                    // table at every trailer, so a concatenated archive starts new groups.
+                    groups.clear();
                     // Nothing after the trailer belongs to this archive; its data (normally none) is skipped.
                     long end = dataAt + h.fileSize();
                     end += CpioFormat.padding(end - start, align);
