@@ -139,6 +139,10 @@ public final class CpioReader implements ImageReader {
                     end += CpioFormat.padding(end - start, align);
                     return Math.min(end, size);
                 }
+                if (nameBytes == 0) {
+                    // EntryPath.parse would take "" for the root; no producer writes it, so it is damage.
+                    throw FormatException.at(name, pos, null, "empty name (name size 1)");
+                }
                 String entry;
                 try {
                     entry = Utf8.decode(win, ni, nameBytes, "name");

@@ -180,6 +180,8 @@ class CpioReaderTest {
                 .hasMessageContaining("offset 0").hasMessageContaining("name size is 0");
         assertFails(new RawCpio.Builder().entry("a\0".getBytes(StandardCharsets.US_ASCII), 70_000, 0100644, 1, 1, 0, new byte[0])
                 .trailer().build()).hasMessageContaining("offset 0").hasMessageContaining("name size 70000 is absurd");
+        assertFails(new RawCpio.Builder().entry(new byte[1], 1, 040755, 1, 1, 0, new byte[0]).trailer().build())
+                .hasMessageContaining("offset 0").hasMessageContaining("empty name");
         assertFails(new RawCpio.Builder().entry("abc".getBytes(StandardCharsets.US_ASCII), 3, 0100644, 1, 1, 0, new byte[0])
                 .trailer().build()).hasMessageContaining("offset 110").hasMessageContaining("not NUL-terminated");
     }
