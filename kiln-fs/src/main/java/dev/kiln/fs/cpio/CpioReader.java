@@ -270,8 +270,8 @@ public final class CpioReader implements ImageReader {
                     }
                     case Node.S_IFIFO -> putMaybeLinked(path, new Node.Fifo(meta), h);
                     case Node.S_IFSOCK -> putMaybeLinked(path, new Node.Socket(meta), h);
-                    default -> throw FormatException.at(name, pos, entry, "unknown file type bits 0" + Integer.toOctalString(type)
-                            + " in mode 0" + Integer.toOctalString(mode));
+                    default -> throw FormatException.at(name, pos, entry,
+                            String.format("unknown file type bits %06o in mode %06o", type, mode));
                 }
             } catch (FormatException e) {
                 throw e;

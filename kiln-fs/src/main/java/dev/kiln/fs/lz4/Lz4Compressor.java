@@ -33,6 +33,6 @@ public interface Lz4Compressor {
 
     /** The high-compression compressor at {@code level} 1..12 (as LZ4_compress_HC / LZ4_compress_HC_destSize). */
     static Lz4Compressor hc(int level) {
-        throw new UnsupportedOperationException("LZ4HC compression is being implemented");
+        return new Lz4Hc(level);
     }
 }

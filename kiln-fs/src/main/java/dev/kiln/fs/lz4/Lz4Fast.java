@@ -58,11 +58,16 @@ final class Lz4Fast implements Lz4Compressor {
         return generation;
     }
 
-    private static int hash(byte[] b, int p, boolean small) {
-        if (small) {
-            return (read32(b, p) * -1640531535) >>> (32 - SMALL_HASH_LOG);
-        }
-        return (int) (((read64(b, p) << 24) * 889523592379L) >>> (64 - LARGE_HASH_LOG));
+    /**
+     * Multiplicative hash of the low {@code 8 - (keep / 8)} bytes at {@code p}: {@code keep} is 32
+     * (4 bytes) or 24 (5 bytes), so both table shapes share one branch-free formula.
+     */
+    private static int hash(byte[] b, int p, int keep, int hashShift) {
+        return hashOf(read64(b, p), keep, hashShift);
+    }
+
+    private static int hashOf(long word, int keep, int hashShift) {
+        return (int) (((word << keep) * 889523592379L) >>> hashShift);
     }
 
     /**
@@ -84,31 +89,40 @@ final class Lz4Fast implements Lz4Compressor {
 
         if (srcLen >= MIN_INPUT_FOR_MATCH) {
             final boolean small = srcLen < SMALL_INPUT;
+            final int keep = small ? 32 : 24;
+            final int hashShift = 64 - (small ? SMALL_HASH_LOG : LARGE_HASH_LOG);
             // Table values are generation + (position - srcOff); "shift" converts back and forth.
             final int shift = startGeneration(srcLen) - srcOff;
             final int lastMatchStart = srcEnd - MF_LIMIT;
             final int matchLimit = srcEnd - LAST_LITERALS;
 
             int ip = srcOff;
-            t[hash(src, ip, small)] = ip + shift;
+            t[hash(src, ip, keep, hashShift)] = ip + shift;
             ip++;
             search:
             while (true) {
-                // Find a 4-byte match at or after ip.
+                // Find a 4-byte match at or after ip. The next probe's hash is computed before the
+                // current probe is checked so the two memory loads overlap.
                 int ref;
                 int attempts = 1 << SKIP_TRIGGER;
+                int next = ip;
+                long word = read64(src, next);
+                int h = hashOf(word, keep, hashShift);
                 while (true) {
-                    if (ip > lastMatchStart) {
+                    ip = next;
+                    int current = (int) word;
+                    next += attempts++ >>> SKIP_TRIGGER;
+                    if (next > lastMatchStart + 1) {
                         break search;
                     }
-                    int h = hash(src, ip, small);
                     ref = t[h] - shift;
                     t[h] = ip + shift;
-                    int distance = ip - ref;
-                    if (distance <= MAX_DISTANCE && distance > 0 && read32(src, ref) == read32(src, ip)) {
+                    word = read64(src, next); // next <= srcEnd - 11: 8 bytes readable
+                    h = hashOf(word, keep, hashShift);
+                    if (ip - ref - 1 + Integer.MIN_VALUE < MAX_DISTANCE + Integer.MIN_VALUE
+                            && read32(src, ref) == current) {
                         break;
                     }
-                    ip += attempts++ >>> SKIP_TRIGGER;
                 }
                 // The match may also cover some of the literals before it.
                 while (ip > anchor && ref > srcOff && src[ip - 1] == src[ref - 1]) {
@@ -119,13 +133,18 @@ final class Lz4Fast implements Lz4Compressor {
                 while (true) {
                     int matchLen = MIN_MATCH + commonLength(src, ip + MIN_MATCH, ref + MIN_MATCH, matchLimit);
                     int litLen = ip - anchor;
-                    int cost = Lz4Blocks.sequenceCost(litLen, matchLen);
                     int room = dstEnd - op;
-                    if (!fill) {
+                    // Cheap over-estimate first (length bytes <= n/128 + 1, plus the tail reserve);
+                    // the exact cost matters only near the end of the budget.
+                    if (litLen + (litLen >>> 7) + (matchLen >>> 7) + 24 <= room) {
+                        // fits, with room for the closing literals
+                    } else if (!fill) {
+                        int cost = Lz4Blocks.sequenceCost(litLen, matchLen);
                         if (cost > room) {
                             return -1;
                         }
-                    } else if (cost + 1 + Math.max(LAST_LITERALS, MF_LIMIT - matchLen) > room) {
+                    } else if (Lz4Blocks.sequenceCost(litLen, matchLen) + 1
+                            + Math.max(LAST_LITERALS, MF_LIMIT - matchLen) > room) {
                         // Keep room for a token and the closing literals the format demands after a
                         // match; a long match can give up length bytes to make that room.
                         int lengthBytes = room - (1 + extBytes(litLen) + litLen + 2) - 1 - LAST_LITERALS;
@@ -148,12 +167,14 @@ final class Lz4Fast implements Lz4Compressor {
                     }
                     // Index a position inside the match (cheap and often useful), then try for an
                     // immediate follow-on match with no literals in between.
-                    t[hash(src, ip - 2, small)] = ip - 2 + shift;
-                    int h = hash(src, ip, small);
-                    ref = t[h] - shift;
-                    t[h] = ip + shift;
-                    int distance = ip - ref;
-                    if (!(distance <= MAX_DISTANCE && distance > 0 && read32(src, ref) == read32(src, ip))) {
+                    long behind = read64(src, ip - 2);
+                    t[hashOf(behind, keep, hashShift)] = ip - 2 + shift;
+                    long here = behind >>> 16; // 6 valid bytes: enough for a 4- or 5-byte hash
+                    int h2 = hashOf(here, keep, hashShift);
+                    ref = t[h2] - shift;
+                    t[h2] = ip + shift;
+                    if (!(ip - ref - 1 + Integer.MIN_VALUE < MAX_DISTANCE + Integer.MIN_VALUE
+                            && read32(src, ref) == (int) here)) {
                         ip++;
                         continue search;
                     }

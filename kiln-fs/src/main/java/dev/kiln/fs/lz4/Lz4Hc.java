@@ -1,0 +1,381 @@
+package dev.kiln.fs.lz4;
+
+import static dev.kiln.fs.lz4.Lz4Blocks.LAST_LITERALS;
+import static dev.kiln.fs.lz4.Lz4Blocks.MAX_DISTANCE;
+import static dev.kiln.fs.lz4.Lz4Blocks.MF_LIMIT;
+import static dev.kiln.fs.lz4.Lz4Blocks.MIN_INPUT_FOR_MATCH;
+import static dev.kiln.fs.lz4.Lz4Blocks.MIN_MATCH;
+import static dev.kiln.fs.lz4.Lz4Blocks.commonLength;
+import static dev.kiln.fs.lz4.Lz4Blocks.extBytes;
+import static dev.kiln.fs.lz4.Lz4Blocks.read32;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * High-compression LZ4: every position goes into a hash chain, each match search walks up to
+ * {@code maxAttempts} earlier positions with the same 4-byte hash, and the parser is lazy — before
+ * committing to a match it checks whether one starting a byte or two later reaches further.
+ * Levels trade chain depth (and lookahead) for speed, like liblz4's HC levels.
+ */
+final class Lz4Hc implements Lz4Compressor {
+    private static final int HASH_LOG = 15;
+    private static final int WINDOW_MASK = 0xFFFF;
+    /**
+     * A longer match starting this close after the current one replaces it, the skipped bytes
+     * becoming literals; further away, both are kept. 2 measured best on text and binaries.
+     */
+    private static final int REPLACE_GAP = 2;
+    /** A third match starting this close to the second one replaces the second. */
+    private static final int SWALLOW_GAP = 3;
+
+    private final int maxAttempts;
+
+    /** Newest position per hash, as {@code generation + offset} (see {@link Lz4Fast} for why). */
+    private final int[] head = new int[1 << HASH_LOG];
+    /** Distance from a position to the previous one with the same hash, indexed by position mod 64 KiB. */
+    private final char[] chain = new char[WINDOW_MASK + 1];
+    private int nextGeneration = MAX_DISTANCE + 1;
+
+    // State of the call in progress (instances are single-threaded by contract).
+    private byte[] src;
+    private int srcStart;
+    private int shift;
+    private int nextToInsert;
+    private int foundRef;
+    private int foundStart;
+    private byte[] dst;
+    private int op;
+    private int dstEnd;
+    private int anchor;
+    private boolean fill;
+
+    Lz4Hc(int level) {
+        if (level < 1 || level > 12) {
+            throw new IllegalArgumentException("LZ4HC level must be 1..12, got " + level);
+        }
+        // Chain depth doubles per level from 3 up, as in liblz4; the levels above 9 search deeper
+        // still instead of switching to an optimal parser.
+        this.maxAttempts = switch (level) {
+            case 1, 2 -> 2;
+            case 10 -> 512;
+            case 11 -> 2048;
+            case 12 -> 16384;
+            default -> 1 << (level - 1);
+        };
+    }
+
+    @Override
+    public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int maxDstLen) {
+        long r = run(src, srcOff, srcLen, dst, dstOff, maxDstLen, false);
+        return r < 0 ? -1 : Lz4Compressor.written(r);
+    }
+
+    @Override
+    public long compressDestSize(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstCapacity) {
+        return run(src, srcOff, srcLen, dst, dstOff, dstCapacity, true);
+    }
+
+    private int startGeneration(int srcLen) {
+        if (nextGeneration > Integer.MAX_VALUE - MAX_DISTANCE - 1 - srcLen) {
+            Arrays.fill(head, 0);
+            nextGeneration = MAX_DISTANCE + 1;
+        }
+        int generation = nextGeneration;
+        nextGeneration = generation + srcLen + MAX_DISTANCE + 1;
+        return generation;
+    }
+
+    private static int hash(int fourBytes) {
+        return (fourBytes * -1640531535) >>> (32 - HASH_LOG);
+    }
+
+    /** Adds every position up to and including {@code target} to the hash chains. */
+    private void insertUpTo(int target) {
+        final byte[] s = src;
+        final int[] hd = head;
+        final char[] ch = chain;
+        for (int p = nextToInsert; p <= target; p++) {
+            int h = hash(read32(s, p));
+            int delta = p + shift - hd[h];
+            // A capped delta may lead to a position with another hash; the byte comparison rejects it.
+            ch[p & WINDOW_MASK] = (char) Math.min(delta, MAX_DISTANCE);
+            hd[h] = p + shift;
+        }
+        nextToInsert = Math.max(nextToInsert, target + 1);
+    }
+
+    /**
+     * Longest match for {@code ip} of at least {@code minLen} bytes ending before {@code matchLimit};
+     * returns its length (0 if none) and leaves its start in {@link #foundRef}.
+     */
+    private int findLongest(int ip, int matchLimit, int minLen) {
+        insertUpTo(ip);
+        final byte[] s = src;
+        final char[] ch = chain;
+        final int lowLimit = Math.max(srcStart, ip - MAX_DISTANCE);
+        final int first = read32(s, ip);
+        int best = minLen - 1;
+        int bestRef = -1;
+        int cand = ip - ch[ip & WINDOW_MASK];
+        for (int attempts = maxAttempts; attempts > 0 && cand >= lowLimit; attempts--) {
+            // The byte that would make this candidate longer than the best is the cheapest filter.
+            if (s[cand + best] == s[ip + best] && read32(s, cand) == first) {
+                int len = MIN_MATCH + commonLength(s, ip + MIN_MATCH, cand + MIN_MATCH, matchLimit);
+                if (len > best) {
+                    best = len;
+                    bestRef = cand;
+                    if (ip + len >= matchLimit) {
+                        break; // cannot get longer
+                    }
+                }
+            }
+            cand -= ch[cand & WINDOW_MASK];
+        }
+        if (bestRef < 0) {
+            return 0;
+        }
+        foundRef = bestRef;
+        return best;
+    }
+
+    private long run(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int capacity, boolean fill) {
+        Objects.checkFromIndexSize(srcOff, srcLen, src.length);
+        Objects.checkFromIndexSize(dstOff, capacity, dst.length);
+        if (fill && capacity == 0) {
+            return 0;
+        }
+        this.src = src;
+        this.dst = dst;
+        this.srcStart = srcOff;
+        this.op = dstOff;
+        this.dstEnd = dstOff + capacity;
+        this.anchor = srcOff;
+        this.fill = fill;
+        try {
+            final int srcEnd = srcOff + srcLen;
+            if (srcLen >= MIN_INPUT_FOR_MATCH && !parse(srcOff, srcEnd)) {
+                return -1;
+            }
+            int lastRun = srcEnd - anchor;
+            if (1 + extBytes(lastRun) + lastRun > dstEnd - op) {
+                if (!fill) {
+                    return -1;
+                }
+                lastRun = Lz4Blocks.maxLiteralsFitting(dstEnd - op);
+            }
+            op = Lz4Blocks.writeLastLiterals(dst, op, src, anchor, lastRun);
+            return ((long) (anchor + lastRun - srcOff) << 32) | (op - dstOff);
+        } finally {
+            this.src = null;
+            this.dst = null;
+        }
+    }
+
+    /**
+     * Longest match that covers position {@code r}, may start as early as {@code lowBound}, ends
+     * after {@code minEnd} and is longer than {@code longerThan}: a match that overlaps the tail of
+     * the current one and reaches further. Requiring it to be longer than the current match too
+     * keeps short tail matches from cutting a long match for a gain of a byte or two.
+     * Returns its length (0 if none); {@link #foundStart} and {@link #foundRef} locate it.
+     */
+    private int findWider(int r, int lowBound, int minEnd, int longerThan, int matchLimit) {
+        if (minEnd >= matchLimit) {
+            return 0;
+        }
+        insertUpTo(r);
+        final byte[] s = src;
+        final char[] ch = chain;
+        final int lowLimit = Math.max(srcStart, r - MAX_DISTANCE);
+        final int first = read32(s, r);
+        final int endProbe = minEnd - r;
+        final byte endByte = s[minEnd];
+        int best = longerThan;
+        boolean found = false;
+        int cand = r - ch[r & WINDOW_MASK];
+        for (int attempts = maxAttempts; attempts > 0 && cand >= lowLimit; attempts--) {
+            // To end after minEnd the candidate must agree at minEnd: a one-byte filter.
+            if (s[cand + endProbe] == endByte && read32(s, cand) == first) {
+                int forward = MIN_MATCH + commonLength(s, r + MIN_MATCH, cand + MIN_MATCH, matchLimit);
+                if (forward + (r - lowBound) > best) {
+                    int back = 0;
+                    int backLimit = Math.min(r - lowBound, cand - srcStart);
+                    while (back < backLimit && s[r - back - 1] == s[cand - back - 1]) {
+                        back++;
+                    }
+                    if (back + forward > best) {
+                        best = back + forward;
+                        found = true;
+                        foundStart = r - back;
+                        foundRef = cand - back;
+                    }
+                }
+            }
+            cand -= ch[cand & WINDOW_MASK];
+        }
+        return found ? best : 0;
+    }
+
+    /**
+     * Emits all match sequences; false when the block does not fit (non-fill mode).
+     *
+     * <p>After finding the longest match P at a position, the parser looks for a match Q covering
+     * P's last bytes that reaches further (possibly starting earlier). If Q starts within 3 bytes of
+     * P, Q simply replaces P (a few literals cost less than a sequence). Otherwise P and Q overlap
+     * and P is shortened to end where Q begins — but only once a third search shows that Q itself
+     * survives; if the next match R swallows Q's start instead, R takes Q's place.
+     */
+    private boolean parse(int srcOff, int srcEnd) {
+        shift = startGeneration(srcEnd - srcOff) - srcOff;
+        nextToInsert = srcOff;
+        final byte[] s = src;
+        final int lastMatchStart = srcEnd - MF_LIMIT;
+        final int matchLimit = srcEnd - LAST_LITERALS;
+        int ip = srcOff;
+        while (ip <= lastMatchStart) {
+            int pLen = findLongest(ip, matchLimit, MIN_MATCH);
+            if (pLen == 0) {
+                ip++;
+                continue;
+            }
+            int pRef = foundRef;
+            int pStart = ip;
+            while (pStart > anchor && pRef > srcOff && s[pStart - 1] == s[pRef - 1]) {
+                pStart--;
+                pRef--;
+                pLen++;
+            }
+            int qStart = -1;
+            int qRef = 0;
+            int qLen = 0;
+            while (true) {
+                if (qStart < 0) {
+                    int r = pStart + pLen - 2;
+                    int len = r <= lastMatchStart ? findWider(r, anchor, pStart + pLen, pLen, matchLimit) : 0;
+                    if (len == 0) {
+                        int outcome = emit(pStart, pRef, pLen);
+                        if (outcome <= 0) {
+                            return outcome == 0;
+                        }
+                        ip = pStart + pLen;
+                        break;
+                    }
+                    if (foundStart <= pStart + REPLACE_GAP) {
+                        pStart = foundStart;
+                        pRef = foundRef;
+                        pLen = len;
+                    } else {
+                        // P keeps at least MIN_MATCH bytes; Q gives up what overlaps them.
+                        int cut = Math.max(0, pStart + MIN_MATCH - foundStart);
+                        if (len - cut < MIN_MATCH) {
+                            pStart = foundStart;
+                            pRef = foundRef;
+                            pLen = len;
+                            continue;
+                        }
+                        qStart = foundStart + cut;
+                        qRef = foundRef + cut;
+                        qLen = len - cut;
+                    }
+                    continue;
+                }
+                int r = qStart + qLen - 3;
+                int len = r <= lastMatchStart ? findWider(r, pStart + MIN_MATCH, qStart + qLen, qLen, matchLimit) : 0;
+                if (len > 0 && foundStart <= qStart + SWALLOW_GAP) {
+                    qStart = foundStart;
+                    qRef = foundRef;
+                    qLen = len;
+                    continue;
+                }
+                // P and Q are both kept: settle where P ends and Q begins.
+                int boundary;
+                if (qStart >= pStart + pLen) {
+                    boundary = qStart; // a replacement Q may begin after P's end: literals between
+                } else {
+                    int hi = Math.min(pStart + pLen, qStart + qLen - MIN_MATCH);
+                    if (len > 0) {
+                        hi = Math.min(hi, foundStart - MIN_MATCH);
+                    }
+                    boundary = cheapestBoundary(pStart, qStart, hi, qStart + qLen);
+                }
+                int outcome = emit(pStart, pRef, Math.min(pLen, boundary - pStart));
+                if (outcome <= 0) {
+                    return outcome == 0;
+                }
+                pRef = qRef + (boundary - qStart);
+                pLen = qStart + qLen - boundary;
+                pStart = boundary;
+                if (len == 0) {
+                    outcome = emit(pStart, pRef, pLen);
+                    if (outcome <= 0) {
+                        return outcome == 0;
+                    }
+                    ip = pStart + pLen;
+                    break;
+                }
+                qStart = foundStart;
+                qRef = foundRef;
+                qLen = len;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Where two overlapping matches covering {@code [pStart, qEnd)} should meet, within
+     * {@code [lo, hi]}: a match of up to 18 bytes fits its length in the token, so prefer a split
+     * that keeps both (or at least one) that short.
+     */
+    private static int cheapestBoundary(int pStart, int lo, int hi, int qEnd) {
+        int best = lo;
+        int bestCost = splitCost(pStart, lo, qEnd);
+        for (int m : new int[] {hi, pStart + 18, qEnd - 18}) {
+            if (m > lo && m <= hi) {
+                int cost = splitCost(pStart, m, qEnd);
+                if (cost < bestCost) {
+                    best = m;
+                    bestCost = cost;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static int splitCost(int pStart, int m, int qEnd) {
+        return extBytes(m - pStart - MIN_MATCH) + extBytes(qEnd - m - MIN_MATCH);
+    }
+
+    /**
+     * Writes the sequence (literals since {@link #anchor}, then the match) if the budget allows.
+     * Returns 1 to go on, 0 when fill mode has used up the output (anchor is then where the closing
+     * literals start), -1 when the block does not fit in non-fill mode.
+     */
+    private int emit(int ip, int ref, int matchLen) {
+        int litLen = ip - anchor;
+        int room = dstEnd - op;
+        if (litLen + (litLen >>> 7) + (matchLen >>> 7) + 24 > room) {
+            int cost = Lz4Blocks.sequenceCost(litLen, matchLen);
+            if (!fill) {
+                if (cost > room) {
+                    return -1;
+                }
+            } else if (cost + 1 + Math.max(LAST_LITERALS, MF_LIMIT - matchLen) > room) {
+                // Same trimming as the fast compressor: keep a token and 5 closing literals.
+                int lengthBytes = room - (1 + extBytes(litLen) + litLen + 2) - 1 - LAST_LITERALS;
+                if (lengthBytes < 0) {
+                    return 0;
+                }
+                int maxLen = MIN_MATCH + 14 + 255 * lengthBytes;
+                if (maxLen >= matchLen) {
+                    return 0;
+                }
+                op = Lz4Blocks.writeSequence(dst, op, dstEnd, src, anchor, litLen, ip - ref, maxLen);
+                anchor = ip + maxLen;
+                return 0;
+            }
+        }
+        op = Lz4Blocks.writeSequence(dst, op, dstEnd, src, anchor, litLen, ip - ref, matchLen);
+        anchor = ip + matchLen;
+        return 1;
+    }
+}
