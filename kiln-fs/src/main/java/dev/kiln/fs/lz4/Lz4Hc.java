@@ -117,10 +117,13 @@ final class Lz4Hc implements Lz4Compressor {
         final int first = read32(s, ip);
         int best = minLen - 1;
         int bestRef = -1;
+        // To beat the best, a candidate must agree on the 4 bytes ending at offset best: the
+        // cheapest filter, and it rejects most candidates without a full comparison.
+        int tail = best - 3;
+        int tailWord = read32(s, ip + tail);
         int cand = ip - ch[ip & WINDOW_MASK];
         for (int attempts = maxAttempts; attempts > 0 && cand >= lowLimit; attempts--) {
-            // The byte that would make this candidate longer than the best is the cheapest filter.
-            if (s[cand + best] == s[ip + best] && read32(s, cand) == first) {
+            if (read32(s, cand + tail) == tailWord && read32(s, cand) == first) {
                 int len = MIN_MATCH + commonLength(s, ip + MIN_MATCH, cand + MIN_MATCH, matchLimit);
                 if (len > best) {
                     best = len;
@@ -128,6 +131,8 @@ final class Lz4Hc implements Lz4Compressor {
                     if (ip + len >= matchLimit) {
                         break; // cannot get longer
                     }
+                    tail = best - 3;
+                    tailWord = read32(s, ip + tail);
                 }
             }
             cand -= ch[cand & WINDOW_MASK];
