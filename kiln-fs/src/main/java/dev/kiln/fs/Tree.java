@@ -129,6 +129,17 @@ public final class Tree {
         return find(path) != null;
     }
 
+    /**
+     * How many directories the directory at {@code path} directly contains (0 if it is not one):
+     * what formats need for a directory's link count (2 + subdirectories) before its children.
+     */
+    public int subdirectoryCount(EntryPath path) {
+        if (!(find(path) instanceof Dir d)) return 0;
+        int n = 0;
+        for (Object o : d.children.values()) if (o instanceof Dir) n++;
+        return n;
+    }
+
     /** The names directly inside the directory at {@code path}, in order; empty if it is not a directory. */
     public List<String> list(EntryPath path) {
         return find(path) instanceof Dir d ? new ArrayList<>(d.children.keySet()) : List.of();

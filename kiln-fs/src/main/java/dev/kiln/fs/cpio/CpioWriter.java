@@ -20,8 +20,6 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -67,9 +65,9 @@ public final class CpioWriter implements ImageWriter {
         } else {
             // The compressor must be finished (zstd and xz only end their frame on close) without
             // closing the caller's channel, which it owns.
-            OutputStream compressor = c.compress(new UnclosableChannelStream(out));
-            new Session(options, null, compressor, progress).write(tree);
-            compressor.close();
+            try (OutputStream compressor = c.compress(new UnclosableChannelStream(out))) {
+                new Session(options, null, compressor, progress).write(tree);
+            }
         }
     }
 
@@ -125,15 +123,14 @@ public final class CpioWriter implements ImageWriter {
         }
 
         void write(Tree tree) throws IOException {
-            int[] subdirs = countSubdirectories(tree);
-            int dirOrdinal = 0;
             for (Entry e : tree.entries()) {
                 EntryPath path = e.path();
                 Node node = e.node();
                 long before = position;
                 long data;
                 if (node instanceof Node.Directory d) {
-                    long nlink = 2L + subdirs[dirOrdinal++];
+                    // A directory's link count must precede its children; the tree knows it cheaply.
+                    long nlink = 2L + tree.subdirectoryCount(path);
                     writeHeader(path, nextIno(path), d.mode(), d.meta(), nlink, 0, 0, 0, 0);
                     data = 0;
                 } else if (node instanceof Node.HardLink h) {
@@ -156,30 +153,6 @@ public final class CpioWriter implements ImageWriter {
             buf.put(ZEROS, 0, pad);
             position += pad;
             flush();
-        }
-
-        /**
-         * Directory link counts (2 + subdirectories) must be in the header before the children are
-         * seen, so one cheap pass over the tree counts them, indexed by directory in entry order.
-         */
-        private static int[] countSubdirectories(Tree tree) {
-            int[] counts = new int[64];
-            int dirs = 0;
-            ArrayList<EntryPath> stackPaths = new ArrayList<>();
-            int[] stackIdx = new int[16];
-            for (Entry e : tree.entries()) {
-                if (!(e.node() instanceof Node.Directory)) continue;
-                EntryPath p = e.path();
-                if (!p.isRoot()) {
-                    while (!p.startsWith(stackPaths.getLast())) stackPaths.removeLast();
-                    counts[stackIdx[stackPaths.size() - 1]]++;
-                }
-                if (dirs == counts.length) counts = Arrays.copyOf(counts, dirs * 2);
-                if (stackPaths.size() == stackIdx.length) stackIdx = Arrays.copyOf(stackIdx, stackIdx.length * 2);
-                stackIdx[stackPaths.size()] = dirs++;
-                stackPaths.add(p);
-            }
-            return counts;
         }
 
         private long nextIno(EntryPath path) {
@@ -256,7 +229,7 @@ public final class CpioWriter implements ImageWriter {
                 // Header, name and data go into the buffer together; with crc the checksum is
                 // patched into the header once the data is there, so the file is read once.
                 int nameBytes = nameLength(path);
-                ensure(CpioFormat.NEWC_HEADER_SIZE + nameBytes + 3 + (int) size + 3);
+                ensure(CpioFormat.NEWC_HEADER_SIZE + nameBytes + 3 + (int) size + 4);
                 int headerAt = buf.position();
                 writeHeader(path, ino, f.mode(), f.meta(), nlink, size, 0, 0, 0);
                 int dataAt = buf.position();
@@ -304,19 +277,25 @@ public final class CpioWriter implements ImageWriter {
             return size;
         }
 
-        /** Reads a small host-file slice directly into the buffer, with the same checks as {@link Content.Slice#writeTo}. */
+        /**
+         * Reads a small host-file slice directly into the buffer, with the checks of
+         * {@link Content.Slice#writeTo}. For a whole file one byte more than expected is asked
+         * for: a regular file's pread comes back short only at its end, so a full-length read
+         * proves the file grew and a short one that it did not, without an fstat per file.
+         */
         private void readSlice(Content.Slice s, long size) throws IOException {
-            int end = buf.position() + (int) size;
-            buf.limit(end);
+            int start = buf.position();
+            int end = start + (int) size;
+            buf.limit(s.wholeFile() ? end + 1 : end);
             try (FileChannel ch = FileChannel.open(s.file(), StandardOpenOption.READ)) {
                 long pos = s.offset();
-                while (buf.hasRemaining()) {
+                while (buf.position() < end) {
                     int n = ch.read(buf, pos);
                     if (n < 0) throw new KilnException(s.file() + ": file shrank while reading (expected " + s.length() + " bytes)");
                     pos += n;
                 }
-                if (s.wholeFile() && ch.size() != s.length()) {
-                    throw new KilnException(s.file() + ": file changed size while building (" + s.length() + " -> " + ch.size() + " bytes)");
+                if (buf.position() > end) {
+                    throw new KilnException(s.file() + ": file grew while building (expected " + s.length() + " bytes)");
                 }
             } finally {
                 buf.limit(buf.capacity());

@@ -197,6 +197,16 @@ abstract class ErofsContent implements Content {
             this.count = ((size - 1) >>> chunkSizeBits) + 1;
         }
 
+        /** Where the chunk table starts in the image. */
+        long indexPos() {
+            return indexPos;
+        }
+
+        /** Bytes per chunk table entry: 4 (block map) or 8 (chunk indexes). */
+        int unit() {
+            return unit;
+        }
+
         @Override
         Stream stream(FileChannel ch) {
             return new SegmentStream(ch) {

@@ -145,7 +145,7 @@ public final class ErofsReader implements ImageReader {
                 return;
             }
             if (dirsSeen.contains(nid)) {
-                throw img.error(nid, -1, path + ": directory reachable twice (a directory hard link or a cycle)");
+                throw img.error(nid, -1, show(path) + ": directory reachable twice (a directory hard link or a cycle)");
             }
             ErofsReaderInode inode = ErofsReaderInode.read(img, nid);
             Node node;
@@ -154,7 +154,7 @@ public final class ErofsReader implements ImageReader {
             } catch (FormatException e) {
                 throw e;
             } catch (KilnException e) {
-                throw img.error(nid, inode.pos(), path + ": " + e.getMessage());
+                throw img.error(nid, inode.pos(), show(path) + ": " + e.getMessage());
             }
             tree.put(path, node);
             if (node instanceof Node.Directory) {
@@ -163,6 +163,11 @@ public final class ErofsReader implements ImageReader {
             } else {
                 firstPathOfNid.put(nid, path);
             }
+        }
+
+        /** A path as it may appear in a one-line message: names from a hostile image can hold newlines. */
+        private static String show(EntryPath p) {
+            return "\"" + EntryPath.printable(p.display()) + "\"";
         }
 
         private Node node(ErofsReaderInode inode) throws IOException {

@@ -1,13 +1,44 @@
 package dev.kiln.fs.erofs;
 
+import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
+import static dev.kiln.fs.erofs.ErofsFormat.SLOT_SIZE;
+
+import dev.kiln.fs.Content;
+import dev.kiln.fs.Entry;
+import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.ImageWriter;
 import dev.kiln.fs.KilnException;
+import dev.kiln.fs.Node;
 import dev.kiln.fs.Progress;
 import dev.kiln.fs.Tree;
+import dev.kiln.fs.lz4.Lz4Compressor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Supplier;
 
-/** Placeholder: being implemented. Writes EROFS images (block size 4096). */
+/**
+ * Writes EROFS images (block size 4096) that Linux 5.4+ mounts and fsck.erofs 1.5 accepts;
+ * with LZ4 and pclusters above 4096 bytes, Linux 5.13+.
+ *
+ * <p>Image layout: block 0 holds the superblock, the LZ4 config record (big pclusters), the
+ * shared xattrs and the root inode (whose nid must fit 16 bits); file and directory data follow
+ * in tree order; the remaining inodes come last, packed best-fit into metadata blocks. Putting
+ * metadata after the data lets the writer decide each inode's layout (compressed or not, tail
+ * inline or not) after its data is written, without holding data or a second pass over it.
+ *
+ * <p>Output depends only on the tree and the options: the UUID, unless given, is derived from
+ * the metadata, and compression, though parallel, is cut and consumed in a fixed order.
+ */
 public final class ErofsWriter implements ImageWriter {
     public enum Algorithm { NONE, LZ4, LZ4HC }
 
@@ -32,7 +63,329 @@ public final class ErofsWriter implements ImageWriter {
     }
 
     @Override
-    public void write(Tree tree, SeekableByteChannel out, Progress progress) {
-        throw new KilnException("EROFS writing is not implemented yet");
+    public void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException {
+        Algorithm alg = options.algorithm() == null ? Algorithm.NONE : options.algorithm();
+        int pcluster = options.pclusterSize();
+        if (alg != Algorithm.NONE) {
+            if (pcluster < BLOCK_SIZE || pcluster % BLOCK_SIZE != 0 || pcluster > ErofsFormat.PCLUSTER_MAX_SIZE) {
+                throw new KilnException("EROFS pcluster size must be a multiple of 4096 between 4096 and 1048576, not " + pcluster);
+            }
+            if (alg == Algorithm.LZ4HC && (options.level() < 1 || options.level() > 12)) {
+                throw new KilnException("LZ4HC level must be 1..12, not " + options.level());
+            }
+        }
+        new Build(tree, out, progress, alg, pcluster).run();
+    }
+
+    /** The state of one image build. */
+    private final class Build {
+        private final Tree tree;
+        private final SeekableByteChannel out;
+        private final Progress progress;
+        private final Algorithm alg;
+        private final boolean compressing;
+        private final boolean bigPcluster;
+        private final int pclusterSize;
+        private final DataWriter data;
+        private final List<Inode> inodes = new ArrayList<>();
+        private final XattrEncoder xattrs = new XattrEncoder();
+        private int hardLinkPaths;
+        private long cursor;
+
+        Build(Tree tree, SeekableByteChannel out, Progress progress, Algorithm alg, int pclusterSize) {
+            this.tree = tree;
+            this.out = out;
+            this.progress = progress == null ? Progress.NONE : progress;
+            this.alg = alg;
+            this.compressing = alg != Algorithm.NONE;
+            this.bigPcluster = compressing && pclusterSize > BLOCK_SIZE;
+            this.pclusterSize = pclusterSize;
+            this.data = new DataWriter(out);
+        }
+
+        void run() throws IOException {
+            collect();
+            int headerEnd = SuperBlockEncoder.headerEnd(bigPcluster);
+            int sharedEnd = xattrs.layoutShared(headerEnd);
+            long buildTime = options.buildTime();
+            for (int i = 0; i < inodes.size(); i++) {
+                Inode n = inodes.get(i);
+                n.ino = i + 1;
+                n.xattrs = xattrs.ibody(n.meta.xattrs(), n.path);
+                if (n.isDirectory()) {
+                    DirectoryBuilder.seal(n);
+                    n.nlink = 2 + n.subdirs;
+                }
+                n.chooseVersion(buildTime);
+                if (n.isDirectory()) planDirectory(n);
+            }
+
+            // The root goes right after the shared xattrs so its nid fits the superblock's 16 bits.
+            Inode root = inodes.getFirst();
+            long rootPos = align(sharedEnd, SLOT_SIZE);
+            int rootSize = root.metaSize();
+            if (rootPos % BLOCK_SIZE + Math.min(rootSize, BLOCK_SIZE) > BLOCK_SIZE) rootPos = align(rootPos, BLOCK_SIZE);
+            if ((rootPos >>> ErofsFormat.SLOT_SIZE_BITS) > 0xFFFF) {
+                throw new KilnException("EROFS: shared extended attributes too large to keep the root inode in the first 2 MiB");
+            }
+            root.pos = rootPos;
+            long headEnd = rootPos + rootSize;
+            long dataStart = (headEnd + BLOCK_SIZE - 1) / BLOCK_SIZE;
+
+            cursor = dataStart;
+            writeData();
+
+            long dataEnd = cursor;
+            MetadataAllocator alloc = new MetadataAllocator(dataEnd);
+            if (headEnd % BLOCK_SIZE != 0) alloc.addOpen(dataStart - 1, (int) (headEnd % BLOCK_SIZE));
+            for (int i = 1; i < inodes.size(); i++) {
+                Inode n = inodes.get(i);
+                n.pos = alloc.allocate(n.metaSize());
+            }
+            long totalBlocks = dataEnd + alloc.newBlocks();
+            if (totalBlocks > 0xFFFFFFFFL) throw new KilnException("EROFS image too large: " + totalBlocks + " blocks");
+
+            for (Inode n : inodes) if (n.isDirectory()) writeDirectory(n);
+            writeMetadata(dataStart, dataEnd, totalBlocks, headerEnd, sharedEnd);
+        }
+
+        /** Turns the tree into inodes (hard-link groups once) and directory child lists. */
+        private void collect() {
+            HashMap<EntryPath, Inode> linkTargets = new HashMap<>();
+            Inode[] dirs = new Inode[16];
+            for (Entry e : tree.entries()) {
+                EntryPath p = e.path();
+                int depth = p.isRoot() ? 0 : p.depth();
+                Inode n;
+                if (e.node() instanceof Node.HardLink h) {
+                    n = linkTargets.get(h.target());
+                    if (n == null) throw new KilnException(p + ": hard link to " + h.target() + " which was not seen before");
+                    hardLinkPaths++;
+                } else {
+                    n = newInode(p, e.node(), e.links());
+                    inodes.add(n);
+                    xattrs.count(n.meta.xattrs(), p);
+                    if (e.links() > 1) linkTargets.put(p, n);
+                }
+                if (depth > 0) {
+                    byte[] name = p.name().getBytes(StandardCharsets.UTF_8);
+                    if (name.length > ErofsFormat.MAX_NAME_LEN) {
+                        throw new KilnException(p + ": name longer than 255 bytes");
+                    }
+                    dirs[depth - 1].addChild(name, n);
+                }
+                if (n.isDirectory()) {
+                    if (depth >= dirs.length) dirs = Arrays.copyOf(dirs, dirs.length * 2);
+                    dirs[depth] = n;
+                    n.parent = depth == 0 ? n : dirs[depth - 1];
+                }
+            }
+        }
+
+        private Inode newInode(EntryPath p, Node node, int links) {
+            Inode n = switch (node) {
+                case Node.File f -> new Inode(p, f.meta(), f.mode(), ErofsFormat.FT_REG_FILE, f.content(), 0, f.content().size());
+                case Node.Symlink s -> {
+                    byte[] target = s.target().getBytes(StandardCharsets.UTF_8);
+                    yield new Inode(p, s.meta(), s.mode(), ErofsFormat.FT_SYMLINK, Content.of(target), 0, target.length);
+                }
+                case Node.Device d -> new Inode(p, d.meta(), d.mode(), Inode.fileType(d), null,
+                        ErofsFormat.encodeDevice(d.major(), d.minor()), 0);
+                default -> new Inode(p, node.meta(), node.mode(), Inode.fileType(node), null, 0, 0);
+            };
+            n.nlink = links;
+            return n;
+        }
+
+        /** Directories are never compressed; the last partial block is inlined when it fits. */
+        private void planDirectory(Inode d) {
+            int tail = (int) (d.size % BLOCK_SIZE);
+            boolean inline = tail > 0 && d.inodeSize() + d.xattrSize() + tail <= BLOCK_SIZE;
+            d.layout = inline ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
+            d.body = inline ? new byte[tail] : null; // filled once every nid is known
+        }
+
+        private void writeData() throws IOException {
+            List<Inode> compressible = new ArrayList<>();
+            if (compressing) for (Inode n : inodes) if (isCompressible(n)) compressible.add(n);
+            CompressionPipeline pipeline = compressible.isEmpty() ? null : new CompressionPipeline(compressible,
+                    compressors(), pclusterSize, Math.max(1, Runtime.getRuntime().availableProcessors()));
+            try {
+                for (Inode n : inodes) {
+                    switch (n.fileType) {
+                        case ErofsFormat.FT_DIR -> {
+                            long full = n.layout == ErofsFormat.INODE_FLAT_INLINE ? n.size / BLOCK_SIZE
+                                    : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
+                            n.iu = full > 0 ? (int) cursor : ErofsFormat.NULL_ADDR;
+                            cursor += full;
+                        }
+                        case ErofsFormat.FT_REG_FILE, ErofsFormat.FT_SYMLINK -> {
+                            if (pipeline != null && isCompressible(n)) writeCompressed(n, pipeline);
+                            else writePlain(n);
+                        }
+                        default -> n.iu = n.rdev;
+                    }
+                    progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
+                }
+            } finally {
+                if (pipeline != null) pipeline.close();
+            }
+            if (hardLinkPaths > 0) progress.advance(0, hardLinkPaths);
+        }
+
+        private boolean isCompressible(Inode n) {
+            // A file of one block or less cannot save a block.
+            return compressing && n.fileType == ErofsFormat.FT_REG_FILE && n.size > BLOCK_SIZE;
+        }
+
+        private Supplier<Lz4Compressor> compressors() {
+            int level = options.level();
+            return alg == Algorithm.LZ4HC ? () -> Lz4Compressor.hc(level) : Lz4Compressor::fast;
+        }
+
+        /** FLAT_INLINE when the tail fits in one block with the inode and its xattrs, else FLAT_PLAIN. */
+        private boolean planPlain(Inode n) {
+            int tail = (int) (n.size % BLOCK_SIZE);
+            boolean inline = tail > 0 && n.inodeSize() + n.xattrSize() + tail <= BLOCK_SIZE;
+            long full = inline ? n.size / BLOCK_SIZE : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
+            n.layout = inline ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
+            // An empty file points at block 0, a tail-only one at nothing (as mkfs writes them).
+            n.iu = full > 0 ? (int) cursor : inline ? ErofsFormat.NULL_ADDR : 0;
+            return inline;
+        }
+
+        private void writePlain(Inode n) throws IOException {
+            boolean inline = planPlain(n);
+            long start = cursor;
+            if (n.size > 0) n.body = data.write(n.content, n.size, start, inline, n.path.toString());
+            cursor += inline ? n.size / BLOCK_SIZE : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
+        }
+
+        private void writeCompressed(Inode n, CompressionPipeline pipeline) throws IOException {
+            long start = cursor;
+            long plainBlocks = (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
+            CompressionPipeline.Segment seg = pipeline.next();
+            if (seg.inode != n) throw new IllegalStateException("compression out of order at " + n.path);
+            if (seg.last && seg.extents.totalBlocks() >= plainBlocks) {
+                // Whole file in memory and compression saves nothing: store it plain, as mkfs does.
+                boolean inline = planPlain(n);
+                n.body = data.write(seg.batch.in, seg.inOff, seg.length, start, inline);
+                cursor += inline ? n.size / BLOCK_SIZE : plainBlocks;
+                return;
+            }
+            int pad = (n.inodeSize() + n.xattrSize()) % 8;
+            LclusterIndexBuilder index = new LclusterIndexBuilder(n.size, pad, bigPcluster);
+            while (true) {
+                data.writeFully(ByteBuffer.wrap(seg.batch.out, seg.outOff, seg.outLen), cursor * BLOCK_SIZE);
+                PclusterPacker.Extents x = seg.extents;
+                for (int i = 0; i < x.count; i++) {
+                    index.extent(x.length[i], (int) cursor, x.blocks[i], x.raw[i]);
+                    cursor += x.blocks[i];
+                }
+                if (seg.last) break;
+                seg = pipeline.next();
+                if (seg.inode != n) throw new IllegalStateException("compression out of order at " + n.path);
+            }
+            long used = cursor - start;
+            if (used >= plainBlocks) {
+                // A large file that did not compress: rewrite it plain over the same blocks.
+                cursor = start;
+                writePlain(n);
+                return;
+            }
+            n.layout = ErofsFormat.INODE_COMPRESSED_FULL;
+            n.iu = (int) used;
+            n.body = index.finish();
+        }
+
+        /** Encodes a directory now that every nid is known: full blocks to data, the tail inline. */
+        private void writeDirectory(Inode d) throws IOException {
+            byte[] bytes = DirectoryBuilder.encode(d);
+            if (d.layout == ErofsFormat.INODE_FLAT_INLINE) {
+                int tail = d.body.length;
+                int full = bytes.length - tail;
+                if (full > 0) data.writeFully(ByteBuffer.wrap(bytes, 0, full), (long) d.iu * BLOCK_SIZE);
+                System.arraycopy(bytes, full, d.body, 0, tail);
+            } else {
+                data.writeBlocks(bytes, 0, bytes.length, (long) d.iu * BLOCK_SIZE);
+            }
+        }
+
+        private void writeMetadata(long dataStart, long dataEnd, long totalBlocks, int headerEnd, int sharedEnd)
+                throws IOException {
+            MessageDigest digest;
+            try {
+                digest = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            Inode[] byPos = inodes.toArray(new Inode[0]);
+            Arrays.sort(byPos, Comparator.comparingLong(n -> n.pos));
+
+            byte[] head = new byte[(int) (dataStart * BLOCK_SIZE)];
+            ByteBuffer headBuf = ErofsFormat.littleEndian(head);
+            byte[] shared = xattrs.sharedArea();
+            System.arraycopy(shared, 0, head, headerEnd, shared.length);
+            if (bigPcluster) SuperBlockEncoder.putLz4Config(head, pclusterSize / BLOCK_SIZE);
+
+            MetadataStream tail = new MetadataStream(data, dataEnd * BLOCK_SIZE, totalBlocks * BLOCK_SIZE, digest);
+            byte[] scratch = new byte[BLOCK_SIZE];
+            long headLimit = dataStart * BLOCK_SIZE;
+            for (Inode n : byPos) {
+                int size = n.metaSize();
+                if (n.pos < headLimit) {
+                    n.encode(headBuf, (int) n.pos);
+                } else {
+                    if (scratch.length < size) scratch = new byte[Math.max(size, scratch.length * 2)];
+                    n.encode(ErofsFormat.littleEndian(scratch), 0);
+                    tail.put(n.pos, scratch, 0, size);
+                }
+                n.body = null; // tails can be large in sum: let them go as soon as they are out
+            }
+            tail.finish();
+
+            int features = ErofsFormat.FEATURE_COMPAT_SB_CHKSUM | ErofsFormat.FEATURE_COMPAT_MTIME;
+            int incompat = 0;
+            int u1 = 0;
+            if (compressing) {
+                incompat |= ErofsFormat.FEATURE_INCOMPAT_LZ4_0PADDING;
+                u1 = ErofsFormat.LZ4_MAX_DISTANCE;
+                if (bigPcluster) {
+                    incompat |= ErofsFormat.FEATURE_INCOMPAT_COMPR_CFGS;
+                    u1 = 1 << ErofsFormat.COMPRESSION_LZ4; // available_compr_algs
+                }
+            }
+            Inode root = inodes.getFirst();
+            byte[] noUuid = new byte[16];
+            ErofsFormat.SuperBlock sb = new ErofsFormat.SuperBlock(0, features, (int) root.nid(), inodes.size(),
+                    options.buildTime(), 0, (int) totalBlocks, 0, 0, noUuid, new byte[16], incompat, u1);
+            sb.put(headBuf, ErofsFormat.SUPER_OFFSET);
+            digest.update(head);
+            byte[] uuid = options.uuid() != null ? bytes(options.uuid()) : nameBasedUuid(digest.digest());
+            sb = new ErofsFormat.SuperBlock(0, features, (int) root.nid(), inodes.size(), options.buildTime(), 0,
+                    (int) totalBlocks, 0, 0, uuid, new byte[16], incompat, u1);
+            SuperBlockEncoder.put(head, sb);
+            data.writeFully(ByteBuffer.wrap(head), 0);
+            long length = totalBlocks * BLOCK_SIZE;
+            // A large incompressible file rewritten plain at the very end can leave stale bytes past the end.
+            if (out.size() > length) out.truncate(length);
+            if (out.size() < length) data.writeFully(ByteBuffer.wrap(new byte[1]), length - 1);
+        }
+    }
+
+    private static byte[] bytes(UUID u) {
+        return ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits()).array();
+    }
+
+    /** An RFC 4122 name-based (version 5 style) UUID from a digest of the image's metadata. */
+    private static byte[] nameBasedUuid(byte[] digest) {
+        byte[] u = Arrays.copyOf(digest, 16);
+        u[6] = (byte) ((u[6] & 0x0f) | 0x50);
+        u[8] = (byte) ((u[8] & 0x3f) | 0x80);
+        return u;
+    }
+
+    private static long align(long v, int a) {
+        return (v + a - 1) / a * a;
     }
 }

@@ -151,6 +151,16 @@ final class ZMapContent extends ErofsContent {
         return new ErofsContent.Fragment(img.path, img.name, nid, size, packed, off);
     }
 
+    /** The on-disk shape, for tests that check which layouts an image exercised. */
+    String shape() {
+        StringBuilder sb = new StringBuilder(compact ? "compact" : "full");
+        if ((advise & ADVISE_COMPACTED_2B) != 0 && compacted2b > 0) sb.append("+2b");
+        if ((advise & ADVISE_BIG_PCLUSTER_1) != 0) sb.append("+big");
+        if ((advise & ADVISE_INLINE_PCLUSTER) != 0) sb.append("+inline");
+        if ((advise & ADVISE_FRAGMENT_PCLUSTER) != 0) sb.append("+fragment");
+        return sb.toString();
+    }
+
     /** Byte position of the compact entry of {@code lcn}. */
     private static long compactPos(long ebase, long initial4b, long compacted2b, long lcn) {
         if (lcn < initial4b) return ebase + lcn * 4;

@@ -46,6 +46,13 @@ public final class TarReader implements ImageReader {
     /** Largest pax or GNU long-name header accepted; real ones are a few hundred bytes. */
     static final int MAX_EXTENSION = 1 << 20;
 
+    /**
+     * Deepest path accepted. Linux's PATH_MAX of 4096 bytes allows at most 2048 one-letter
+     * levels; a pax path of a million slashes would otherwise build a tree too deep for the
+     * recursive walks that consumers of a {@link Tree} do.
+     */
+    static final int MAX_DEPTH = 2048;
+
     @Override
     public Tree read(Path image, String name) throws IOException {
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
@@ -64,6 +71,13 @@ public final class TarReader implements ImageReader {
         /** pax records of the next member ('x'), and of all following members ('g'). */
         private final Map<String, byte[]> local = new LinkedHashMap<>();
         private final Map<String, byte[]> global = new LinkedHashMap<>();
+        /**
+         * What members need from {@link #global}, derived once per 'g' header rather than per
+         * member: a hostile archive could otherwise pair a 1 MiB global header with millions of
+         * members and cost their product in time.
+         */
+        private Map<String, byte[]> globalXattrs = Map.of();
+        private boolean globalSparse;
         private byte[] longName, longLink;
         /** Offset of the first extension header of the pending member, for "dangling" errors. */
         private long pendingAt = -1;
@@ -93,6 +107,14 @@ public final class TarReader implements ImageReader {
                     default -> false;
                 };
                 long size = extension ? h.size() : memberSize(h, pos);
+                if (!extension && size > 0 && bodiless(h.typeflag()) && localValue(PAX_SIZE) == null
+                        && headerOrEndAt(dataAt)) {
+                    // Old writers put the linked file's size on hard links (and some on other
+                    // special entries) without storing a body; POSIX 1988 told readers to ignore
+                    // it. pax lets hard links carry data, so the size is only dropped when a
+                    // header, not data, follows, as libarchive also decides.
+                    size = 0;
+                }
                 if (size > fileSize - dataAt) {
                     throw error(pos, extension ? null : printableName(h), "member data of " + size
                             + " bytes runs past the end of the archive (" + (fileSize - dataAt) + " bytes left)");
@@ -104,6 +126,12 @@ public final class TarReader implements ImageReader {
                         case XHDTYPE -> parsePax(data, dataAt, local);
                         case XGLTYPE -> {
                             parsePax(data, dataAt, global);
+                            globalXattrs = new LinkedHashMap<>();
+                            globalSparse = false;
+                            for (Map.Entry<String, byte[]> e : global.entrySet()) {
+                                if (isXattrKey(e.getKey())) globalXattrs.put(e.getKey(), e.getValue());
+                                if (e.getKey().startsWith(PAX_GNU_SPARSE)) globalSparse = true;
+                            }
                             pendingAt = local.isEmpty() && longName == null && longLink == null ? -1 : pendingAt;
                         }
                         case GNU_LONGNAME -> longName = untilNul(data);
@@ -121,6 +149,24 @@ public final class TarReader implements ImageReader {
                 throw error(pendingAt, null, "the archive ends after an extended header, with no member for it");
             }
             return tree;
+        }
+
+        private static boolean bodiless(byte type) {
+            return type == LNKTYPE || type == SYMTYPE || type == CHRTYPE || type == BLKTYPE || type == DIRTYPE
+                    || type == FIFOTYPE;
+        }
+
+        /** Whether the archive ends at {@code at} or a zero block or a header with a valid checksum is there. */
+        private boolean headerOrEndAt(long at) throws IOException {
+            if (fileSize - at < BLOCK) return fileSize == at;
+            byte[] b = new byte[BLOCK];
+            readFully(at, b, BLOCK, null);
+            if (isZero(b)) return true;
+            long stored = 0;
+            int i = CHKSUM;
+            while (i < CHKSUM + CHKSUM_LEN && b[i] == ' ') i++;
+            for (; i < CHKSUM + CHKSUM_LEN && b[i] >= '0' && b[i] <= '7'; i++) stored = stored * 8 + (b[i] - '0');
+            return stored == unsignedChecksum(b) || stored == signedChecksum(b);
         }
 
         /** Turns one ordinary header (with pending extensions) into a tree entry. */
@@ -146,6 +192,9 @@ public final class TarReader implements ImageReader {
             try {
                 EntryPath path = EntryPath.parse(name);
                 if (rawName.length == 0) throw new KilnException("empty member name");
+                if (path.depth() > MAX_DEPTH) {
+                    throw new KilnException("path is " + path.depth() + " levels deep, more than the " + MAX_DEPTH + " kiln accepts");
+                }
                 Metadata meta = metadata(h);
                 Node node = switch (type) {
                     case DIRTYPE, GNU_DUMPDIR -> new Node.Directory(meta);
@@ -200,8 +249,9 @@ public final class TarReader implements ImageReader {
          * decoded or encoded name) are dropped.
          */
         private Xattrs xattrs() {
-            Map<String, byte[]> merged = new LinkedHashMap<>(global);
-            merged.putAll(local);
+            Map<String, byte[]> merged = new LinkedHashMap<>(globalXattrs);
+            for (Map.Entry<String, byte[]> e : local.entrySet()) if (isXattrKey(e.getKey())) merged.put(e.getKey(), e.getValue());
+            if (merged.isEmpty()) return Xattrs.NONE;
             TreeMap<String, byte[]> out = new TreeMap<>();
             java.util.Set<String> encodedNames = new java.util.HashSet<>();
             for (Map.Entry<String, byte[]> e : merged.entrySet()) {
@@ -225,6 +275,10 @@ public final class TarReader implements ImageReader {
                 }
             }
             return out.isEmpty() ? Xattrs.NONE : Xattrs.of(out);
+        }
+
+        private static boolean isXattrKey(String k) {
+            return k.startsWith(PAX_SCHILY_XATTR) || k.startsWith(PAX_LIBARCHIVE_XATTR);
         }
 
         private Node device(Header h, Metadata meta, Node.DeviceKind kind) {
@@ -279,8 +333,8 @@ public final class TarReader implements ImageReader {
         }
 
         private boolean hasSparseKeys() {
+            if (globalSparse) return true;
             for (String k : local.keySet()) if (k.startsWith(PAX_GNU_SPARSE)) return true;
-            for (String k : global.keySet()) if (k.startsWith(PAX_GNU_SPARSE)) return true;
             return false;
         }
 

@@ -101,13 +101,24 @@ public final class Qemu {
         kernels.removeIf(k -> !Files.isDirectory(Path.of("/lib/modules", versionOf(k), "kernel")));
         // Only readable kernels: Ubuntu-style 0600 images would fail later with a confusing QEMU error.
         kernels.removeIf(k -> !Files.isReadable(k));
-        kernels.sort(Comparator.comparing(k -> versionOf(k)));
+        kernels.sort(Comparator.comparing(k -> versionOf(k), Qemu::compareVersions));
         if (kernels.isEmpty()) {
             throw new AssertionError("no readable /boot/vmlinuz-* with modules in /lib/modules/<version>/kernel: "
                     + "install the Debian package " + KERNEL_PACKAGE + " (apt-get install " + KERNEL_PACKAGE + ")");
         }
         Path k = kernels.getLast();
         return new Qemu(q, k, versionOf(k));
+    }
+
+    /** Orders kernel releases by their numbers, so 6.1.0-10 comes after 6.1.0-9. */
+    static int compareVersions(String a, String b) {
+        String[] x = a.split("(?<=\\d)(?=\\D)|(?<=\\D)(?=\\d)"), y = b.split("(?<=\\d)(?=\\D)|(?<=\\D)(?=\\d)");
+        for (int i = 0; i < Math.min(x.length, y.length); i++) {
+            boolean nx = Character.isDigit(x[i].charAt(0)), ny = Character.isDigit(y[i].charAt(0));
+            int c = nx && ny ? new java.math.BigInteger(x[i]).compareTo(new java.math.BigInteger(y[i])) : x[i].compareTo(y[i]);
+            if (c != 0) return c;
+        }
+        return Integer.compare(x.length, y.length);
     }
 
     private static String versionOf(Path kernel) {

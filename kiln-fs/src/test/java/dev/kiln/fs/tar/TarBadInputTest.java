@@ -7,6 +7,7 @@ import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.FormatException;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
+import dev.kiln.fs.testing.Listing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,6 +177,16 @@ class TarBadInputTest {
     }
 
     @Test
+    void absurdlyDeepPath() throws Exception {
+        byte[] deep = RawTar.utf8("a/".repeat(TarReader.MAX_DEPTH + 1) + "f");
+        assertThat(fails(good().pax('x', RawTar.paxRecord("path", deep)).file("./y", "y").end().bytes()).getMessage())
+                .contains("levels deep");
+        byte[] ok = RawTar.utf8("a/".repeat(TarReader.MAX_DEPTH - 1) + "f");
+        Tree t = read(good().pax('x', RawTar.paxRecord("path", ok)).file("./y", "y").end().bytes());
+        assertThat(Listing.of(t, Listing.Options.ALL)).contains("/a/a/a/");
+    }
+
+    @Test
     void nulInPaxPath() {
         byte[] tar = good().pax('x', RawTar.paxRecord("path", new byte[] {'a', 0, 'b'})).file("./y", "y").end().bytes();
         assertThat(fails(tar).getMessage()).contains("NUL");
@@ -229,6 +240,42 @@ class TarBadInputTest {
     void badBase64Xattr() {
         byte[] tar = good().pax('x', RawTar.paxRecord("LIBARCHIVE.xattr.user.x", RawTar.utf8("!!!"))).file("./y", "y").end().bytes();
         assertThat(fails(tar).getMessage()).contains("base64");
+    }
+
+    @Test
+    void typeFlagsMapToNodes() throws Exception {
+        Tree t = read(good()
+                .block(RawTar.header("./contiguous", '7', 3)).data(RawTar.utf8("abc"))
+                .block(RawTar.header("./dumpdir", 'D', 4)).data(RawTar.utf8("Nx\0\0"))
+                .block(RawTar.header("./vendor", 'Z', 2)).data(RawTar.utf8("zz"))
+                .block(RawTar.header("label", 'V', 0))
+                .block(RawTar.header("./fifo", '6', 0))
+                .block(RawTar.header(RawTar.utf8("./sym"), '2', 0, RawTar.utf8("../etc/passwd")))
+                .end().bytes());
+        assertThat(((Node.File) t.resolve(EntryPath.parse("contiguous"))).content().readAll()).asString().isEqualTo("abc");
+        assertThat(t.resolve(EntryPath.parse("dumpdir"))).isInstanceOf(Node.Directory.class);
+        assertThat(t.resolve(EntryPath.parse("vendor"))).isInstanceOf(Node.File.class); // unknown types read as files, as POSIX asks
+        assertThat(t.contains(EntryPath.parse("label"))).isFalse();
+        assertThat(t.resolve(EntryPath.parse("fifo"))).isInstanceOf(Node.Fifo.class);
+        assertThat(((Node.Symlink) t.resolve(EntryPath.parse("sym"))).target()).isEqualTo("../etc/passwd");
+    }
+
+    @Test
+    void oldHardLinkSizeWithoutBodyIsIgnored() throws Exception {
+        // A v7-style hard link that repeats its target's size but stores no data.
+        Tree t = read(good()
+                .block(RawTar.header(RawTar.utf8("./etc/link"), '1', 11, RawTar.utf8("./etc/passwd")))
+                .file("./after", "still read")
+                .end().bytes());
+        assertThat(t.resolve(EntryPath.parse("etc/link"))).isSameAs(t.resolve(EntryPath.parse("etc/passwd")));
+        assertThat(((Node.File) t.resolve(EntryPath.parse("after"))).content().readAll()).asString().isEqualTo("still read");
+        // With pax saying so, a hard link's body is data to skip, even if it looks like a header.
+        byte[] body = RawTar.header("./inner", '0', 0);
+        Tree p = read(good()
+                .pax('x', RawTar.paxRecord("size", RawTar.utf8("512")))
+                .block(RawTar.header(RawTar.utf8("./etc/link"), '1', 512, RawTar.utf8("./etc/passwd"))).data(body)
+                .end().bytes());
+        assertThat(p.contains(EntryPath.parse("inner"))).isFalse();
     }
 
     @Test

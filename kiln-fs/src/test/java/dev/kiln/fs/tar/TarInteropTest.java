@@ -63,10 +63,12 @@ class TarInteropTest {
 
     @Test
     void gnuTarExtractsKilnZstdOutput() throws Exception {
-        Path tar = TarTesting.write(HostTree.of(ustar), tmp.resolve("kiln.tar.zst"), Compression.ZSTD);
+        var tree = HostTree.of(ustar);
+        tree.remove(TarTesting.BIG_FILE); // zstd -19 on it would take seconds and prove nothing more
+        Path tar = TarTesting.write(tree, tmp.resolve("kiln.tar.zst"), Compression.ZSTD);
         Path out = Files.createDirectory(tmp.resolve("out"));
         TarTesting.tool("tar", null, "tar", "--zstd", "-xpf", tar.toString(), "--numeric-owner", "-C", out.toString());
-        assertThat(Listing.of(out, SECONDS)).isEqualTo(Listing.of(ustar, SECONDS));
+        assertThat(Listing.of(out, SECONDS)).isEqualTo(TarTesting.withoutBigFile(Listing.of(ustar, SECONDS)));
     }
 
     @Test

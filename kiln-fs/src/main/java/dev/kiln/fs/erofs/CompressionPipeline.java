@@ -1,0 +1,190 @@
+package dev.kiln.fs.erofs;
+
+import dev.kiln.fs.KilnException;
+import dev.kiln.fs.lz4.Lz4Compressor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Supplier;
+
+/**
+ * Compresses file data on all cores with bounded memory, handing results back in file order.
+ *
+ * <p>A producer thread reads the files to compress, in the order the writer will consume them,
+ * into batches of at most {@link #BATCH_BYTES}: small files share a batch, larger ones are cut
+ * into segments at fixed 4 MiB file offsets (each segment is compressed on its own, so a cut
+ * only ends an extent). Each batch goes to a fixed pool of workers, each with its own
+ * compressor; the writer takes finished batches strictly in submission order. A fixed number of
+ * batch buffers circulates, so memory stays at a few MiB per worker whatever the file sizes,
+ * and since how data is cut depends only on file sizes the output never depends on timing.
+ */
+final class CompressionPipeline implements AutoCloseable {
+    static final int BATCH_BYTES = 4 << 20;
+
+    /** One piece of one file inside a batch, with its compressed result once the batch is done. */
+    static final class Segment {
+        final Inode inode;
+        final long fileOffset;
+        final int inOff;
+        final int length;
+        final boolean last;
+        Batch batch;
+        int outOff;
+        int outLen;
+        final PclusterPacker.Extents extents = new PclusterPacker.Extents();
+
+        Segment(Inode inode, long fileOffset, int inOff, int length, boolean last) {
+            this.inode = inode;
+            this.fileOffset = fileOffset;
+            this.inOff = inOff;
+            this.length = length;
+            this.last = last;
+        }
+    }
+
+    static final class Batch {
+        final byte[] in = new byte[BATCH_BYTES];
+        int inUsed;
+        byte[] out = new byte[0];
+        final List<Segment> segments = new ArrayList<>();
+    }
+
+    private static final Future<Batch> END = CompletableFuture.completedFuture(null);
+
+    private final List<Inode> files;
+    private final ExecutorService workers;
+    private final ThreadLocal<PclusterPacker> packers;
+    private final ArrayBlockingQueue<Batch> free;
+    private final int maxBatches;
+    private int created;
+    private final LinkedBlockingQueue<Future<Batch>> done = new LinkedBlockingQueue<>();
+    private final Thread producer;
+    private Batch current;
+    private int next;
+
+    CompressionPipeline(List<Inode> files, Supplier<Lz4Compressor> compressors, int pclusterSize, int threads) {
+        this.files = files;
+        this.maxBatches = threads + 2;
+        this.free = new ArrayBlockingQueue<>(maxBatches);
+        this.packers = ThreadLocal.withInitial(() -> new PclusterPacker(compressors.get(), pclusterSize));
+        this.workers = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "kiln-erofs-compress");
+            t.setDaemon(true);
+            return t;
+        });
+        this.producer = new Thread(this::produce, "kiln-erofs-read");
+        producer.setDaemon(true);
+        producer.start();
+    }
+
+    /** The next segment in file order; the previous batch is recycled when this moves past it. */
+    Segment next() throws IOException {
+        while (current == null || next >= current.segments.size()) {
+            if (current != null) recycle(current);
+            current = null;
+            Future<Batch> f;
+            try {
+                f = done.take();
+                if (f == END) throw new IllegalStateException("compression pipeline ran dry");
+                current = f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while compressing");
+            } catch (ExecutionException e) {
+                switch (e.getCause()) {
+                    case IOException io -> throw io;
+                    case RuntimeException re -> throw re;
+                    case Error err -> throw err;
+                    default -> throw new KilnException("compression failed: " + e.getCause(), e.getCause());
+                }
+            }
+            next = 0;
+        }
+        return current.segments.get(next++);
+    }
+
+    private void produce() {
+        try {
+            Batch b = take();
+            for (Inode f : files) {
+                long size = f.size;
+                try (InputStream in = f.content.open()) {
+                    long off = 0;
+                    while (off < size) {
+                        int len = (int) Math.min(BATCH_BYTES, size - off);
+                        if (b.inUsed + len > BATCH_BYTES) {
+                            submit(b);
+                            b = take();
+                        }
+                        int n = in.readNBytes(b.in, b.inUsed, len);
+                        if (n != len) {
+                            throw new KilnException(f.path + ": file changed while building the image (expected "
+                                    + size + " bytes, found " + (off + n) + ")");
+                        }
+                        b.segments.add(new Segment(f, off, b.inUsed, len, off + len == size));
+                        b.inUsed += len;
+                        off += len;
+                    }
+                }
+            }
+            if (b.segments.isEmpty()) free.add(b);
+            else submit(b);
+            done.add(END);
+        } catch (InterruptedException e) {
+            // close() stops us: nobody is waiting for more batches.
+        } catch (Throwable t) {
+            done.add(CompletableFuture.failedFuture(t));
+        }
+    }
+
+    private Batch take() throws InterruptedException {
+        Batch b = free.poll();
+        if (b != null) return b;
+        synchronized (this) {
+            if (created < maxBatches) {
+                created++;
+                return new Batch();
+            }
+        }
+        return free.take();
+    }
+
+    private void submit(Batch b) {
+        done.add(workers.submit(() -> compress(b)));
+    }
+
+    private Batch compress(Batch b) {
+        int need = 0;
+        for (Segment s : b.segments) need += PclusterPacker.maxOutput(s.length);
+        if (b.out.length < need) b.out = new byte[need];
+        PclusterPacker packer = packers.get();
+        int o = 0;
+        for (Segment s : b.segments) {
+            s.batch = b;
+            s.outOff = o;
+            s.outLen = packer.pack(b.in, s.inOff, s.length, b.out, o, s.extents);
+            o += s.outLen;
+        }
+        return b;
+    }
+
+    private void recycle(Batch b) {
+        b.inUsed = 0;
+        b.segments.clear();
+        free.add(b);
+    }
+
+    @Override
+    public void close() {
+        producer.interrupt();
+        workers.shutdownNow();
+    }
+}

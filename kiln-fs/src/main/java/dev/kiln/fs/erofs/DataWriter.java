@@ -1,0 +1,121 @@
+package dev.kiln.fs.erofs;
+
+import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
+
+import dev.kiln.fs.Content;
+import dev.kiln.fs.KilnException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Streams uncompressed file data (FLAT_PLAIN / FLAT_INLINE, reference §3.1–3.2) into the image:
+ * whole blocks go straight from the source to their place (host files with
+ * {@link FileChannel#transferTo}, so the bytes never enter the Java heap), and the last partial
+ * block is either handed back as the inline tail or written zero-padded to a full block.
+ */
+final class DataWriter {
+    private final SeekableByteChannel out;
+    private final byte[] buf = new byte[1 << 16];
+    private final byte[] block = new byte[BLOCK_SIZE];
+
+    DataWriter(SeekableByteChannel out) {
+        this.out = out;
+    }
+
+    /**
+     * Writes {@code content} at block {@code startBlock}: {@code fullBlocks} whole blocks, then the
+     * remaining bytes. Returns those remaining bytes when {@code inlineTail} (they belong to the
+     * inode), else writes them as one zero-padded block and returns null.
+     */
+    byte[] write(Content content, long size, long startBlock, boolean inlineTail, String where) throws IOException {
+        long full = inlineTail ? size / BLOCK_SIZE * BLOCK_SIZE : size;
+        int tailLen = (int) (size - full);
+        long pos = startBlock * BLOCK_SIZE;
+        byte[] tail = new byte[tailLen];
+        switch (content) {
+            case Content.Bytes b -> {
+                if (b.data().length != size) throw changed(where, size, b.data().length);
+                writeFully(ByteBuffer.wrap(b.data(), 0, (int) full), pos);
+                System.arraycopy(b.data(), (int) full, tail, 0, tailLen);
+            }
+            case Content.Slice s -> {
+                try (FileChannel ch = FileChannel.open(s.file(), StandardOpenOption.READ)) {
+                    if (full > 0) {
+                        out.position(pos);
+                        long done = 0;
+                        while (done < full) {
+                            long n = ch.transferTo(s.offset() + done, full - done, out);
+                            if (n <= 0) {
+                                // Some channels transfer nothing; copy through the heap instead.
+                                ByteBuffer bb = ByteBuffer.wrap(buf, 0, (int) Math.min(buf.length, full - done));
+                                int r = ch.read(bb, s.offset() + done);
+                                if (r <= 0) throw changed(where, size, s.offset() + done);
+                                bb.flip();
+                                writeFully(bb, pos + done);
+                                out.position(pos + done + r);
+                                n = r;
+                            }
+                            done += n;
+                        }
+                    }
+                    ByteBuffer tb = ByteBuffer.wrap(tail);
+                    while (tb.hasRemaining()) {
+                        if (ch.read(tb, s.offset() + full + tb.position()) < 0) throw changed(where, size, full + tb.position());
+                    }
+                    if (s.wholeFile() && ch.size() != size) throw changed(where, size, ch.size());
+                }
+            }
+            default -> {
+                try (InputStream in = content.open()) {
+                    long done = 0;
+                    while (done < full) {
+                        int n = in.readNBytes(buf, 0, (int) Math.min(buf.length, full - done));
+                        if (n <= 0) throw changed(where, size, done);
+                        writeFully(ByteBuffer.wrap(buf, 0, n), pos + done);
+                        done += n;
+                    }
+                    if (in.readNBytes(tail, 0, tailLen) != tailLen) throw changed(where, size, full);
+                }
+            }
+        }
+        if (inlineTail) return tail;
+        padLastBlock(pos, size);
+        return null;
+    }
+
+    /** Like {@link #write} for data already in memory: {@code src[off, off+size)}. */
+    byte[] write(byte[] src, int off, int size, long startBlock, boolean inlineTail) throws IOException {
+        int full = inlineTail ? size / BLOCK_SIZE * BLOCK_SIZE : size;
+        long pos = startBlock * BLOCK_SIZE;
+        if (full > 0) writeFully(ByteBuffer.wrap(src, off, full), pos);
+        if (inlineTail) return java.util.Arrays.copyOfRange(src, off + full, off + size);
+        padLastBlock(pos, size);
+        return null;
+    }
+
+    /** Zero-fills the unused end of the last block so no stale bytes stay in the image. */
+    private void padLastBlock(long pos, long size) throws IOException {
+        int used = (int) (size % BLOCK_SIZE);
+        if (used == 0) return;
+        writeFully(ByteBuffer.wrap(block, 0, BLOCK_SIZE - used), pos + size);
+    }
+
+    /** Writes whole zero-padded blocks from {@code src[off, off+len)} at {@code pos}. */
+    void writeBlocks(byte[] src, int off, int len, long pos) throws IOException {
+        writeFully(ByteBuffer.wrap(src, off, len), pos);
+        padLastBlock(pos, len);
+    }
+
+    void writeFully(ByteBuffer b, long pos) throws IOException {
+        out.position(pos);
+        while (b.hasRemaining()) out.write(b);
+    }
+
+    private static KilnException changed(String where, long expected, long actual) {
+        return new KilnException(where + ": file changed while building the image (expected " + expected + " bytes, found " + actual + ")");
+    }
+}

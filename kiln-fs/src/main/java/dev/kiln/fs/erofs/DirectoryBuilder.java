@@ -1,0 +1,93 @@
+package dev.kiln.fs.erofs;
+
+import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
+import static dev.kiln.fs.erofs.ErofsFormat.DIRENT_SIZE;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Directory data (reference §4): dirents and names packed into blocks as mkfs does, all names
+ * including "." and ".." in unsigned byte order across blocks, because the kernel binary-searches
+ * blocks by their first name.
+ */
+final class DirectoryBuilder {
+    private static final byte[] DOT = {'.'};
+    private static final byte[] DOTDOT = {'.', '.'};
+
+    private DirectoryBuilder() {}
+
+    /**
+     * Adds "." and ".." to {@code dir}'s children and sorts everything by unsigned name bytes;
+     * children usually arrive sorted already, which makes this a cheap merge.
+     */
+    static void seal(Inode dir) {
+        int n = dir.childCount + 2;
+        byte[][] names = new byte[n][];
+        Inode[] kids = new Inode[n];
+        names[0] = DOT;
+        kids[0] = dir;
+        names[1] = DOTDOT;
+        kids[1] = dir.parent;
+        if (dir.childCount > 0) {
+            System.arraycopy(dir.childNames, 0, names, 2, dir.childCount);
+            System.arraycopy(dir.children, 0, kids, 2, dir.childCount);
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(names[a], names[b]));
+        dir.childNames = new byte[n][];
+        dir.children = new Inode[n];
+        for (int i = 0; i < n; i++) {
+            dir.childNames[i] = names[order[i]];
+            dir.children[i] = kids[order[i]];
+        }
+        dir.childCount = n;
+        dir.size = size(dir.childNames, n);
+    }
+
+    /** i_size: full blocks plus the bytes used in the last block; a new block starts when an entry would not fit. */
+    static long size(byte[][] names, int n) {
+        long blocks = 0;
+        int used = 0;
+        for (int i = 0; i < n; i++) {
+            int need = DIRENT_SIZE + names[i].length;
+            if (used + need > BLOCK_SIZE) {
+                blocks++;
+                used = 0;
+            }
+            used += need;
+        }
+        return blocks * BLOCK_SIZE + used;
+    }
+
+    /**
+     * Encodes the whole directory: {@code size} bytes, the last block cut at the bytes used (the
+     * caller zero-pads when it stores it as a full block). Needs every child's nid.
+     */
+    static byte[] encode(Inode dir) {
+        byte[] out = new byte[(int) dir.size];
+        ByteBuffer b = ErofsFormat.littleEndian(out);
+        int i = 0;
+        int blockStart = 0;
+        while (i < dir.childCount) {
+            int used = 0;
+            int j = i;
+            while (j < dir.childCount && used + DIRENT_SIZE + dir.childNames[j].length <= BLOCK_SIZE) {
+                used += DIRENT_SIZE + dir.childNames[j].length;
+                j++;
+            }
+            int nameOff = (j - i) * DIRENT_SIZE;
+            for (int k = i; k < j; k++) {
+                Inode child = dir.children[k];
+                ErofsFormat.Dirent.put(b, blockStart + (k - i) * DIRENT_SIZE, child.nid(), nameOff, child.fileType);
+                byte[] name = dir.childNames[k];
+                System.arraycopy(name, 0, out, blockStart + nameOff, name.length);
+                nameOff += name.length;
+            }
+            i = j;
+            blockStart += BLOCK_SIZE;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.kiln.fs.erofs;
+
+import static dev.kiln.fs.erofs.ErofsFormat.INODE_COMPACT_SIZE;
+import static dev.kiln.fs.erofs.ErofsFormat.INODE_EXTENDED_SIZE;
+
+import dev.kiln.fs.Content;
+import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.Metadata;
+import dev.kiln.fs.Node;
+import java.nio.ByteBuffer;
+
+/**
+ * The writer's working state for one inode (one per hard-link group): what the tree says, then
+ * the layout decisions as the writer makes them. Mutable and package-private; never shared
+ * between threads except read-only by the compression producer.
+ */
+final class Inode {
+    final EntryPath path;
+    final Metadata meta;
+    final int mode;
+    final int fileType;
+    /** File contents for regular files and symlinks (a symlink's target as bytes); null otherwise. */
+    final Content content;
+    final int rdev;
+    long size;
+    int nlink;
+    int ino;
+
+    /** Encoded inline xattr area, or null. */
+    byte[] xattrs;
+    boolean extended;
+    int layout = ErofsFormat.INODE_FLAT_PLAIN;
+    /** i_u: start block, compressed block count or device number. */
+    int iu;
+    /** What follows inode and xattrs: the inline tail, or padding + map header + lcluster indexes. */
+    byte[] body;
+    /** Byte offset of the inode in the image ({@code nid = pos / 32}, meta_blkaddr 0); -1 until placed. */
+    long pos = -1;
+
+    // Directories only.
+    Inode parent;
+    byte[][] childNames;
+    Inode[] children;
+    int childCount;
+    int subdirs;
+
+    Inode(EntryPath path, Metadata meta, int mode, int fileType, Content content, int rdev, long size) {
+        this.path = path;
+        this.meta = meta;
+        this.mode = mode;
+        this.fileType = fileType;
+        this.content = content;
+        this.rdev = rdev;
+        this.size = size;
+    }
+
+    boolean isDirectory() {
+        return fileType == ErofsFormat.FT_DIR;
+    }
+
+    void addChild(byte[] name, Inode child) {
+        if (childNames == null) {
+            childNames = new byte[4][];
+            children = new Inode[4];
+        } else if (childCount == childNames.length) {
+            childNames = java.util.Arrays.copyOf(childNames, childCount * 2);
+            children = java.util.Arrays.copyOf(children, childCount * 2);
+        }
+        childNames[childCount] = name;
+        children[childCount++] = child;
+        if (child.isDirectory()) subdirs++;
+    }
+
+    long nid() {
+        return pos >>> ErofsFormat.SLOT_SIZE_BITS;
+    }
+
+    int inodeSize() {
+        return extended ? INODE_EXTENDED_SIZE : INODE_COMPACT_SIZE;
+    }
+
+    int xattrSize() {
+        return xattrs == null ? 0 : xattrs.length;
+    }
+
+    /** Bytes of metadata this inode occupies from its slot: core, xattrs, then tail or indexes. */
+    int metaSize() {
+        return inodeSize() + xattrSize() + (body == null ? 0 : body.length);
+    }
+
+    /**
+     * Compact inodes only when nothing is lost: kernels up to 6.14 give every compact inode the
+     * superblock build time, so the mtime must equal it to the nanosecond (reference §2.4).
+     */
+    void chooseVersion(long buildTime) {
+        extended = !(meta.mtime() == buildTime && meta.mtimeNanos() == 0
+                && meta.uid() <= 0xFFFF && meta.gid() <= 0xFFFF && nlink <= 0xFFFF && size <= 0xFFFFFFFFL);
+    }
+
+    /** Encodes core, xattrs and body at {@code off} of {@code b}; returns the bytes written. */
+    int encode(ByteBuffer b, int off) {
+        int icount = XattrEncoder.icount(xattrSize());
+        if (extended) {
+            new ErofsFormat.InodeExtended(layout, icount, mode, size, iu, ino, (int) meta.uid(), (int) meta.gid(),
+                    meta.mtime(), meta.mtimeNanos(), nlink).put(b, off);
+        } else {
+            new ErofsFormat.InodeCompact(layout, icount, mode, nlink, (int) size, iu, ino, (int) meta.uid(),
+                    (int) meta.gid()).put(b, off);
+        }
+        int p = off + inodeSize();
+        if (xattrs != null) {
+            b.put(p, xattrs);
+            p += xattrs.length;
+        }
+        if (body != null) {
+            b.put(p, body);
+            p += body.length;
+        }
+        return p - off;
+    }
+
+    static int fileType(Node n) {
+        return switch (n) {
+            case Node.File f -> ErofsFormat.FT_REG_FILE;
+            case Node.Directory d -> ErofsFormat.FT_DIR;
+            case Node.Symlink s -> ErofsFormat.FT_SYMLINK;
+            case Node.Device d -> d.kind() == Node.DeviceKind.CHAR ? ErofsFormat.FT_CHRDEV : ErofsFormat.FT_BLKDEV;
+            case Node.Fifo f -> ErofsFormat.FT_FIFO;
+            case Node.Socket s -> ErofsFormat.FT_SOCK;
+            case Node.HardLink h -> throw new IllegalArgumentException("hard links have no inode of their own");
+        };
+    }
+}

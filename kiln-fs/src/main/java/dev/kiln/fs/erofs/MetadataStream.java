@@ -1,0 +1,57 @@
+package dev.kiln.fs.erofs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.Arrays;
+
+/**
+ * Writes a run of metadata blocks in big chunks: inodes arrive in increasing position, are
+ * copied into a zero-filled chunk buffer, and each full chunk goes out in one write (and into
+ * the digest that names the image), so metadata costs a few hundred writes, not one per inode.
+ */
+final class MetadataStream {
+    private static final int CHUNK = 1 << 20;
+
+    private final DataWriter out;
+    private final long end;
+    private final MessageDigest digest;
+    private final byte[] chunk = new byte[CHUNK];
+    private long chunkStart;
+
+    /** Covers image bytes {@code [start, end)}; both block-aligned. */
+    MetadataStream(DataWriter out, long start, long end, MessageDigest digest) {
+        this.out = out;
+        this.chunkStart = start;
+        this.end = end;
+        this.digest = digest;
+    }
+
+    void put(long pos, byte[] src, int off, int len) throws IOException {
+        if (pos < chunkStart) throw new IllegalStateException("metadata out of order at " + pos);
+        while (len > 0) {
+            while (pos >= chunkStart + CHUNK) flush();
+            int at = (int) (pos - chunkStart);
+            int n = Math.min(len, CHUNK - at);
+            System.arraycopy(src, off, chunk, at, n);
+            pos += n;
+            off += n;
+            len -= n;
+        }
+    }
+
+    private void flush() throws IOException {
+        int n = (int) Math.min(CHUNK, end - chunkStart);
+        if (n > 0) {
+            out.writeFully(ByteBuffer.wrap(chunk, 0, n), chunkStart);
+            digest.update(chunk, 0, n);
+            Arrays.fill(chunk, 0, n, (byte) 0);
+        }
+        chunkStart += CHUNK;
+    }
+
+    /** Writes the remaining chunks up to the end, zero-filled where nothing was placed. */
+    void finish() throws IOException {
+        while (chunkStart < end) flush();
+    }
+}

@@ -1,0 +1,97 @@
+package dev.kiln.fs.erofs;
+
+import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
+
+import dev.kiln.fs.lz4.Lz4Compressor;
+import java.util.Arrays;
+
+/**
+ * Cuts one run of file data into extents and pclusters as mkfs 1.5 does
+ * ({@code vle_compress_one}): each pcluster is filled with as much input as its LZ4 block can hold
+ * ({@code compressDestSize}), kept only if it saves at least a block, else that input is stored
+ * as one raw block; a last piece of at most one block is always stored raw. Compressed blocks are
+ * right-aligned in their pcluster with leading zeros (LZ4_0PADDING), so the pcluster is exactly
+ * {@code ceil(csize / 4096)} blocks.
+ *
+ * <p>One instance per thread: it owns the compressor's match tables and a scratch buffer.
+ */
+final class PclusterPacker {
+    private final Lz4Compressor lz4;
+    private final int pclusterSize;
+    private final byte[] scratch;
+
+    PclusterPacker(Lz4Compressor lz4, int pclusterSize) {
+        this.lz4 = lz4;
+        this.pclusterSize = pclusterSize;
+        this.scratch = new byte[pclusterSize];
+    }
+
+    /** Upper bound of the output for {@code len} input bytes: compressed pclusters never grow data, the last raw block may. */
+    static int maxOutput(int len) {
+        return ((len + BLOCK_SIZE - 1) & -BLOCK_SIZE) + BLOCK_SIZE;
+    }
+
+    /**
+     * Packs {@code src[off, off+len)} into whole blocks at {@code out[outOff..]} and appends its
+     * extents to {@code extents}. Returns the output bytes (a multiple of 4096).
+     */
+    int pack(byte[] src, int off, int len, byte[] out, int outOff, Extents extents) {
+        int pos = 0;
+        int o = outOff;
+        while (pos < len) {
+            int rem = len - pos;
+            if (rem > BLOCK_SIZE) {
+                long r = lz4.compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
+                int consumed = Lz4Compressor.consumed(r);
+                int written = Lz4Compressor.written(r);
+                int blocks = (written + BLOCK_SIZE - 1) / BLOCK_SIZE;
+                if (written > 0 && consumed > blocks * BLOCK_SIZE) {
+                    int room = blocks * BLOCK_SIZE;
+                    Arrays.fill(out, o, o + room - written, (byte) 0);
+                    System.arraycopy(scratch, 0, out, o + room - written, written);
+                    o += room;
+                    extents.add(consumed, blocks, false);
+                    pos += consumed;
+                    continue;
+                }
+            }
+            // Not worth compressing (or too small to save a block): one raw block.
+            int n = Math.min(BLOCK_SIZE, rem);
+            System.arraycopy(src, off + pos, out, o, n);
+            Arrays.fill(out, o + n, o + BLOCK_SIZE, (byte) 0);
+            o += BLOCK_SIZE;
+            extents.add(n, 1, true);
+            pos += n;
+        }
+        return o - outOff;
+    }
+
+    /** Extents of a run, as parallel int arrays (no object per extent). */
+    static final class Extents {
+        int count;
+        int[] length = new int[16];
+        int[] blocks = new int[16];
+        boolean[] raw = new boolean[16];
+
+        void add(int len, int blks, boolean isRaw) {
+            if (count == length.length) {
+                length = Arrays.copyOf(length, count * 2);
+                blocks = Arrays.copyOf(blocks, count * 2);
+                raw = Arrays.copyOf(raw, count * 2);
+            }
+            length[count] = len;
+            blocks[count] = blks;
+            raw[count++] = isRaw;
+        }
+
+        void clear() {
+            count = 0;
+        }
+
+        int totalBlocks() {
+            int t = 0;
+            for (int i = 0; i < count; i++) t += blocks[i];
+            return t;
+        }
+    }
+}

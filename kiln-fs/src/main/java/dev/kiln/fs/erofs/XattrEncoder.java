@@ -1,0 +1,163 @@
+package dev.kiln.fs.erofs;
+
+import static dev.kiln.fs.erofs.ErofsFormat.XATTR_IBODY_HEADER_SIZE;
+
+import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.KilnException;
+import dev.kiln.fs.Xattrs;
+import dev.kiln.fs.erofs.ErofsFormat.XattrEntry;
+import dev.kiln.fs.erofs.ErofsFormat.XattrIbodyHeader;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Extended attributes (reference §6): maps names to EROFS name indexes, picks the xattrs to
+ * share, lays out the shared area and encodes each inode's inline xattr body.
+ *
+ * <p>An xattr (name and value) carried by two or more inodes is stored once in the shared area
+ * and referenced by a 4-byte id; the rest stay inline. Shared entries are ordered by first use in
+ * inode order, so the layout depends only on the tree.
+ */
+final class XattrEncoder {
+    /** Name prefixes with their indexes; the ACL names are whole names with an empty suffix. */
+    private static final String[] PREFIXES = {"user.", "trusted.", "security.", "lustre."};
+    private static final int[] PREFIX_INDEX = {ErofsFormat.XATTR_INDEX_USER, ErofsFormat.XATTR_INDEX_TRUSTED,
+            ErofsFormat.XATTR_INDEX_SECURITY, ErofsFormat.XATTR_INDEX_LUSTRE};
+
+    /** Identity of an xattr for sharing: full name and value bytes. */
+    private static final class Key {
+        final String name;
+        final byte[] value;
+        final int hash;
+        int uses;
+        int sharedId = -1;
+
+        Key(String name, byte[] value) {
+            this.name = name;
+            this.value = value;
+            this.hash = name.hashCode() * 31 + Arrays.hashCode(value);
+        }
+
+        @Override public boolean equals(Object o) {
+            return o instanceof Key k && k.hash == hash && k.name.equals(name) && Arrays.equals(k.value, value);
+        }
+
+        @Override public int hashCode() {
+            return hash;
+        }
+    }
+
+    private final HashMap<Key, Key> keys = new HashMap<>();
+    private final List<Key> firstUse = new ArrayList<>();
+    private byte[] sharedArea = new byte[0];
+
+    /** Splits a full xattr name into (index, suffix), or fails naming the entry. */
+    static XattrEntry entry(String name, byte[] value, EntryPath where) {
+        int index = 0;
+        String suffix = null;
+        if (name.equals("system.posix_acl_access")) {
+            index = ErofsFormat.XATTR_INDEX_POSIX_ACL_ACCESS;
+            suffix = "";
+        } else if (name.equals("system.posix_acl_default")) {
+            index = ErofsFormat.XATTR_INDEX_POSIX_ACL_DEFAULT;
+            suffix = "";
+        } else {
+            for (int i = 0; i < PREFIXES.length; i++) {
+                if (name.startsWith(PREFIXES[i])) {
+                    index = PREFIX_INDEX[i];
+                    suffix = name.substring(PREFIXES[i].length());
+                    break;
+                }
+            }
+        }
+        if (suffix == null) {
+            throw new KilnException(where + ": xattr \"" + EntryPath.printable(name)
+                    + "\" cannot be stored in EROFS (only user., trusted., security., lustre. and POSIX ACLs)");
+        }
+        byte[] s = suffix.getBytes(StandardCharsets.UTF_8);
+        if (s.length > 255) throw new KilnException(where + ": xattr name \"" + EntryPath.printable(name) + "\" is too long for EROFS");
+        if (value.length > 0xFFFF) throw new KilnException(where + ": xattr \"" + EntryPath.printable(name) + "\" value exceeds 65535 bytes");
+        return new XattrEntry(index, s, value);
+    }
+
+    /** First pass: counts each inode's xattrs (call once per inode, in inode order). */
+    void count(Xattrs x, EntryPath where) {
+        if (x.isEmpty()) return;
+        for (Map.Entry<String, byte[]> e : x.asMap().entrySet()) {
+            entry(e.getKey(), e.getValue(), where); // validate early, with the path in the message
+            Key k = new Key(e.getKey(), e.getValue());
+            Key known = keys.putIfAbsent(k, k);
+            if (known == null) {
+                known = k;
+                firstUse.add(k);
+            }
+            known.uses++;
+        }
+    }
+
+    /**
+     * Lays out the shared area starting at byte {@code start} (4-aligned) of the image, with
+     * {@code xattr_blkaddr = 0}; returns the area's end offset.
+     */
+    int layoutShared(int start) {
+        int size = 0;
+        List<XattrEntry> entries = new ArrayList<>();
+        for (Key k : firstUse) {
+            if (k.uses < 2) continue;
+            XattrEntry e = entry(k.name, k.value, EntryPath.ROOT);
+            k.sharedId = (start + size) / 4;
+            size += e.size();
+            entries.add(e);
+        }
+        sharedArea = new byte[size];
+        ByteBuffer b = ErofsFormat.littleEndian(sharedArea);
+        int off = 0;
+        for (XattrEntry e : entries) off += e.put(b, off);
+        return start + size;
+    }
+
+    byte[] sharedArea() {
+        return sharedArea;
+    }
+
+    /** The inline xattr body of an inode (header, shared ids, inline entries), or null if none. */
+    byte[] ibody(Xattrs x, EntryPath where) {
+        if (x.isEmpty()) return null;
+        int[] shared = new int[x.size()];
+        int nShared = 0;
+        List<XattrEntry> inline = new ArrayList<>();
+        int size = XATTR_IBODY_HEADER_SIZE;
+        for (Map.Entry<String, byte[]> e : x.asMap().entrySet()) {
+            Key k = keys.get(new Key(e.getKey(), e.getValue()));
+            // h_shared_count is one byte: past 255 shared references the rest stay inline.
+            if (k != null && k.sharedId >= 0 && nShared < 255) {
+                shared[nShared++] = k.sharedId;
+                size += 4;
+            } else {
+                XattrEntry en = entry(e.getKey(), e.getValue(), where);
+                inline.add(en);
+                size += en.size();
+            }
+        }
+        if ((size - XATTR_IBODY_HEADER_SIZE) / 4 + 1 > 0xFFFF) {
+            throw new KilnException(where + ": extended attributes too large for EROFS (" + size + " bytes)");
+        }
+        byte[] out = new byte[size];
+        ByteBuffer b = ErofsFormat.littleEndian(out);
+        new XattrIbodyHeader(nShared).put(b, 0);
+        int off = XATTR_IBODY_HEADER_SIZE;
+        for (int i = 0; i < nShared; i++, off += 4) b.putInt(off, shared[i]);
+        for (XattrEntry en : inline) off += en.put(b, off);
+        return out;
+    }
+
+    /** {@code i_xattr_icount} for a body of {@code size} bytes; never 1 since a body has at least one entry. */
+    static int icount(int size) {
+        return size == 0 ? 0 : (size - XATTR_IBODY_HEADER_SIZE) / 4 + 1;
+    }
+}
