@@ -71,6 +71,33 @@ class Lz4CompressorTest {
         }
     }
 
+    /** Many small structured inputs and odd capacities: where end-of-block and budget edge cases live. */
+    @Test
+    void manySeedsAndCapacitiesDecodeWithLiblz4() {
+        List<Lz4Compressor> compressors = List.of(Lz4Compressor.fast(), Lz4Compressor.hc(1), Lz4Compressor.hc(5),
+                Lz4Compressor.hc(9), Lz4Compressor.hc(10), Lz4Compressor.hc(12));
+        var random = new java.util.SplittableRandom(2026);
+        for (int seed = 0; seed < 300; seed++) {
+            int len = random.nextInt(0, seed < 200 ? 600 : 6000);
+            byte[] src = switch (seed % 3) {
+                case 0 -> Corpus.repeats(seed, len);
+                case 1 -> Corpus.words(seed, len, 1 + seed % 50);
+                default -> Arrays.copyOfRange(text, seed * 977, seed * 977 + len);
+            };
+            for (Lz4Compressor z : compressors) {
+                byte[] dst = new byte[Lz4Blocks.bound(len)];
+                int n = z.compress(src, 0, len, dst, 0, dst.length);
+                assertDecodesTo(dst, n, src, len, "seed " + seed + " " + z);
+                int cap = random.nextInt(1, Math.max(2, n + 8));
+                byte[] small = new byte[cap];
+                long r = z.compressDestSize(src, 0, len, small, 0, cap);
+                int consumed = Lz4Compressor.consumed(r);
+                assertThat(Lz4Compressor.written(r)).isBetween(1, cap);
+                assertDecodesTo(small, Lz4Compressor.written(r), src, consumed, "seed " + seed + " cap " + cap + " " + z);
+            }
+        }
+    }
+
     @Test
     void rejectsLevelsOutsideOneToTwelve() {
         org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> Lz4Compressor.hc(0));
