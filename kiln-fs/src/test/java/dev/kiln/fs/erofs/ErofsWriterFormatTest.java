@@ -151,4 +151,21 @@ class ErofsWriterFormatTest {
         ErofsWriterFixtures.fsckExtract(small, tmp.resolve("x"));
         ErofsWriterFixtures.fsckExtract(big, tmp.resolve("y"));
     }
+
+    @Test
+    void emptyTreeIsOneBlockAndMounts() throws IOException {
+        Path img = tmp.resolve("empty.erofs");
+        Tree empty = new Tree(new Metadata(0700, 5, 6, 1_234_567_890L, 999_999_999, Xattrs.of(Map.of("user.root", "r".getBytes()))));
+        ErofsWriterFixtures.write(empty, img, ErofsWriter.Options.defaults());
+        assertThat(Files.size(img)).isEqualTo(4096);
+        ErofsWriterFixtures.fsckExtract(img, tmp.resolve("x"));
+        Path mnt = tmp.resolve("mnt");
+        ErofsWriterFixtures.mount(img, mnt);
+        try {
+            dev.kiln.fs.testing.Listing.Options all = dev.kiln.fs.testing.Listing.Options.ALL.withNanos(true).withXattrs(true);
+            ErofsWriterFixtures.assertSameListing(dev.kiln.fs.testing.Listing.of(mnt, all), dev.kiln.fs.testing.Listing.of(empty, all));
+        } finally {
+            ErofsWriterFixtures.unmount(mnt);
+        }
+    }
 }
