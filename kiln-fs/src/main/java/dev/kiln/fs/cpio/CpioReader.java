@@ -56,7 +56,7 @@ public final class CpioReader implements ImageReader {
         private final String name;
         private final FileChannel ch;
         private final long size;
-        private final byte[] win = new byte[WINDOW];
+        private final byte[] win;
         private long winStart;
         private int winLen;
 
@@ -90,6 +90,8 @@ public final class CpioReader implements ImageReader {
             this.name = name;
             this.ch = ch;
             this.size = ch.size();
+            // Small archives (inline ROMs, tests, fuzz inputs) need no more window than themselves.
+            this.win = new byte[(int) Math.min(WINDOW, size)];
         }
 
         Tree read() throws IOException {
@@ -129,10 +131,17 @@ public final class CpioReader implements ImageReader {
                 long nameEnd = nameAt + h.nameSize();
                 long dataAt = nameEnd + CpioFormat.padding(nameEnd - start, align);
                 if (isTrailer(ni, nameBytes)) {
+                    // Inode numbers are only unique within one archive: Linux forgets its link
+                    // table at every trailer, so a concatenated archive starts new groups.
+                    groups.clear();
                     // Nothing after the trailer belongs to this archive; its data (normally none) is skipped.
                     long end = dataAt + h.fileSize();
                     end += CpioFormat.padding(end - start, align);
                     return Math.min(end, size);
+                }
+                if (nameBytes == 0) {
+                    // EntryPath.parse would take "" for the root; no producer writes it, so it is damage.
+                    throw FormatException.at(name, pos, null, "empty name (name size 1)");
                 }
                 String entry;
                 try {
@@ -340,7 +349,7 @@ public final class CpioReader implements ImageReader {
         /** Skips the NUL padding after a trailer; returns the first non-NUL offset or the file size. */
         private long skipZeros(long pos) throws IOException {
             while (pos < size) {
-                int n = fill(pos, WINDOW);
+                int n = fill(pos, win.length);
                 int at = index(pos);
                 for (int i = 0; i < n; i++) {
                     if (win[at + i] != 0) return pos + i;
@@ -409,7 +418,7 @@ public final class CpioReader implements ImageReader {
             if (pos >= winStart && pos + want <= winStart + winLen) return (int) want;
             winStart = pos;
             winLen = 0;
-            ByteBuffer bb = ByteBuffer.wrap(win, 0, (int) Math.min(WINDOW, size - pos));
+            ByteBuffer bb = ByteBuffer.wrap(win, 0, (int) Math.min(win.length, size - pos));
             while (bb.hasRemaining()) {
                 int r = ch.read(bb, pos + winLen);
                 if (r < 0) break; // the file shrank under us; callers see fewer bytes

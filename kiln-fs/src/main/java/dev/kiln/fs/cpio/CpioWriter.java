@@ -65,9 +65,9 @@ public final class CpioWriter implements ImageWriter {
         } else {
             // The compressor must be finished (zstd and xz only end their frame on close) without
             // closing the caller's channel, which it owns.
-            OutputStream compressor = c.compress(new UnclosableChannelStream(out));
-            new Session(options, null, compressor, progress).write(tree);
-            compressor.close();
+            try (OutputStream compressor = c.compress(new UnclosableChannelStream(out))) {
+                new Session(options, null, compressor, progress).write(tree);
+            }
         }
     }
 

@@ -95,12 +95,6 @@ abstract class ErofsContent implements Content {
         }
 
         @Override
-        public long skip(long n) throws IOException {
-            // Decoding is the expensive part and skipping still has to decode, so read through.
-            return super.skip(n);
-        }
-
-        @Override
         public void close() throws IOException {
             ch.close();
         }
@@ -195,6 +189,16 @@ abstract class ErofsContent implements Content {
             this.blkszbits = blkszbits;
             this.chunkSizeBits = chunkSizeBits;
             this.count = ((size - 1) >>> chunkSizeBits) + 1;
+        }
+
+        /** Where the chunk table starts in the image. */
+        long indexPos() {
+            return indexPos;
+        }
+
+        /** Bytes per chunk table entry: 4 (block map) or 8 (chunk indexes). */
+        int unit() {
+            return unit;
         }
 
         @Override

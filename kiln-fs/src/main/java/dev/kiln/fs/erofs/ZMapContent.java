@@ -91,6 +91,10 @@ final class ZMapContent extends ErofsContent {
         int advise = ErofsReaderImage.u16(h, 4);
         int[] algs = {h[6] & 0x0F, (h[6] & 0xFF) >>> 4};
         if (algs[0] != ALG_LZ4) throw img.error(nid, hpos, "unsupported compression algorithm " + algs[0] + " (only LZ4 is supported)");
+        if (img.has(ErofsReaderImage.INCOMPAT_COMPR_CFGS) && (img.u1 & 1 << ALG_LZ4) == 0) {
+            // With COMPR_CFGS the superblock lists the algorithms in use; the kernel refuses others.
+            throw img.error(nid, hpos, "LZ4 is not among the superblock's compression algorithms (0x" + Integer.toHexString(img.u1) + ")");
+        }
         if ((clusterbits & 0x0F) != 0) {
             throw img.error(nid, hpos, "unsupported logical cluster size 2^" + (img.blkszbits + (clusterbits & 0x0F)));
         }
@@ -149,6 +153,16 @@ final class ZMapContent extends ErofsContent {
         }
         if (size == 0) return Content.empty();
         return new ErofsContent.Fragment(img.path, img.name, nid, size, packed, off);
+    }
+
+    /** The on-disk shape, for tests that check which layouts an image exercised. */
+    String shape() {
+        StringBuilder sb = new StringBuilder(compact ? "compact" : "full");
+        if ((advise & ADVISE_COMPACTED_2B) != 0 && compacted2b > 0) sb.append("+2b");
+        if ((advise & ADVISE_BIG_PCLUSTER_1) != 0) sb.append("+big");
+        if ((advise & ADVISE_INLINE_PCLUSTER) != 0) sb.append("+inline");
+        if ((advise & ADVISE_FRAGMENT_PCLUSTER) != 0) sb.append("+fragment");
+        return sb.toString();
     }
 
     /** Byte position of the compact entry of {@code lcn}. */

@@ -107,6 +107,14 @@ public final class TarReader implements ImageReader {
                     default -> false;
                 };
                 long size = extension ? h.size() : memberSize(h, pos);
+                if (!extension && size > 0 && bodiless(h.typeflag()) && localValue(PAX_SIZE) == null
+                        && headerOrEndAt(dataAt)) {
+                    // Old writers put the linked file's size on hard links (and some on other
+                    // special entries) without storing a body; POSIX 1988 told readers to ignore
+                    // it. pax lets hard links carry data, so the size is only dropped when a
+                    // header, not data, follows, as libarchive also decides.
+                    size = 0;
+                }
                 if (size > fileSize - dataAt) {
                     throw error(pos, extension ? null : printableName(h), "member data of " + size
                             + " bytes runs past the end of the archive (" + (fileSize - dataAt) + " bytes left)");
@@ -141,6 +149,24 @@ public final class TarReader implements ImageReader {
                 throw error(pendingAt, null, "the archive ends after an extended header, with no member for it");
             }
             return tree;
+        }
+
+        private static boolean bodiless(byte type) {
+            return type == LNKTYPE || type == SYMTYPE || type == CHRTYPE || type == BLKTYPE || type == DIRTYPE
+                    || type == FIFOTYPE;
+        }
+
+        /** Whether the archive ends at {@code at} or a zero block or a header with a valid checksum is there. */
+        private boolean headerOrEndAt(long at) throws IOException {
+            if (fileSize - at < BLOCK) return fileSize == at;
+            byte[] b = new byte[BLOCK];
+            readFully(at, b, BLOCK, null);
+            if (isZero(b)) return true;
+            long stored = 0;
+            int i = CHKSUM;
+            while (i < CHKSUM + CHKSUM_LEN && b[i] == ' ') i++;
+            for (; i < CHKSUM + CHKSUM_LEN && b[i] >= '0' && b[i] <= '7'; i++) stored = stored * 8 + (b[i] - '0');
+            return stored == unsignedChecksum(b) || stored == signedChecksum(b);
         }
 
         /** Turns one ordinary header (with pending extensions) into a tree entry. */

@@ -315,13 +315,33 @@ public final class TarWriter implements ImageWriter {
     }
 
     /**
-     * Buffered output to the channel, or to a compressor over it. File contents bypass the
-     * buffer: {@link Content#writeTo} can then use {@code transferTo} into a plain file.
+     * Buffered output to the channel, or to a compressor over it. Small file contents are
+     * copied into the buffer, so a tree of many small files costs one write per megabyte rather
+     * than one per file; large ones bypass it, so {@link Content#writeTo} can {@code transferTo}
+     * straight from the source file into a plain output file.
      */
     private static final class Sink {
+        private static final long SMALL = 256 << 10;
+
         private final ByteBuffer buf = ByteBuffer.allocate(BUFFER);
         private final WritableByteChannel target;
         private final OutputStream compressor;
+        /** Content goes through this into {@link #buf}; it is never closed by writeTo. */
+        private final WritableByteChannel buffered = new WritableByteChannel() {
+            @Override public int write(ByteBuffer src) throws IOException {
+                int n = src.remaining();
+                while (src.hasRemaining()) {
+                    if (!buf.hasRemaining()) flush();
+                    int k = Math.min(src.remaining(), buf.remaining());
+                    buf.put(buf.position(), src, src.position(), k);
+                    buf.position(buf.position() + k);
+                    src.position(src.position() + k);
+                }
+                return n;
+            }
+            @Override public boolean isOpen() { return true; }
+            @Override public void close() {}
+        };
         long written;
 
         Sink(WritableByteChannel target, OutputStream compressor) {
@@ -365,8 +385,12 @@ public final class TarWriter implements ImageWriter {
         }
 
         void content(Content c) throws IOException {
-            flush();
-            c.writeTo(target);
+            if (c.size() <= SMALL) {
+                c.writeTo(buffered);
+            } else {
+                flush();
+                c.writeTo(target);
+            }
             written += c.size();
         }
 

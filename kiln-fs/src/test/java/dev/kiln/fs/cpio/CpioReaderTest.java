@@ -41,6 +41,17 @@ class CpioReaderTest {
     }
 
     @Test
+    void inodeNumbersOfConcatenatedArchivesDoNotLinkAcrossTheTrailer() throws Exception {
+        byte[] one = "one".getBytes(StandardCharsets.US_ASCII), two = "two".getBytes(StandardCharsets.US_ASCII);
+        RawCpio.Builder b = new RawCpio.Builder().entry("a", 0100644, 5, 2, one).trailer()
+                .entry("b", 0100644, 5, 2, two).trailer();
+        Tree t = read(b.build());
+        assertThat(text(t, "a")).isEqualTo("one");
+        assertThat(text(t, "b")).isEqualTo("two");
+        assertThat(Listing.of(t, Listing.Options.ALL)).doesNotContain("link=");
+    }
+
+    @Test
     void hardLinkDataMayTravelOnTheFirstOrTheLastLink() throws Exception {
         byte[] abc = "abc".getBytes(StandardCharsets.US_ASCII);
         Tree first = read(new RawCpio.Builder()
@@ -68,6 +79,27 @@ class CpioReaderTest {
         assertThat(text(t, "y")).isEqualTo("abc");
         assertThat(text(t, "z")).isEqualTo("abc");
         assertThat(Listing.of(t, Listing.Options.ALL)).contains("link=/y");
+    }
+
+    @Test
+    void aFourGigabyteMemberIsSkippedNotRead() throws Exception {
+        // A sparse file: the member's data is a hole, so only seeking past it can be this quick.
+        long size = 0xFFFFFFFFL;
+        byte[] head = new RawCpio.Builder().entry("big\0".getBytes(StandardCharsets.US_ASCII), 4, 0100644, 1, 1, size, new byte[0])
+                .build();
+        byte[] trailer = new RawCpio.Builder().file("after", "still here").trailer().build();
+        long dataEnd = head.length + size;
+        long trailerAt = (dataEnd + 3) & ~3L;
+        Path p = tmp.resolve("sparse.cpio");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            f.write(head);
+            f.seek(trailerAt);
+            f.write(trailer);
+        }
+        Tree t = new CpioReader().read(p);
+        Content big = ((Node.File) t.resolve(EntryPath.parse("big"))).content();
+        assertThat(big.size()).isEqualTo(size);
+        assertThat(text(t, "after")).isEqualTo("still here");
     }
 
     @Test
@@ -148,6 +180,8 @@ class CpioReaderTest {
                 .hasMessageContaining("offset 0").hasMessageContaining("name size is 0");
         assertFails(new RawCpio.Builder().entry("a\0".getBytes(StandardCharsets.US_ASCII), 70_000, 0100644, 1, 1, 0, new byte[0])
                 .trailer().build()).hasMessageContaining("offset 0").hasMessageContaining("name size 70000 is absurd");
+        assertFails(new RawCpio.Builder().entry(new byte[1], 1, 040755, 1, 1, 0, new byte[0]).trailer().build())
+                .hasMessageContaining("offset 0").hasMessageContaining("empty name");
         assertFails(new RawCpio.Builder().entry("abc".getBytes(StandardCharsets.US_ASCII), 3, 0100644, 1, 1, 0, new byte[0])
                 .trailer().build()).hasMessageContaining("offset 110").hasMessageContaining("not NUL-terminated");
     }

@@ -45,12 +45,20 @@ class CpioRoundTripTest {
     @ParameterizedTest(name = "crc={0} compression={1}")
     @CsvSource({"false,NONE", "true,NONE", "false,GZIP", "true,GZIP", "false,ZSTD"})
     void writtenArchiveReadsBackAsTheSameTree(boolean crc, Compression compression) throws Exception {
-        Path archive = CpioTesting.write(HostTree.of(sample), new CpioWriter.Options(crc, false, compression),
+        Tree tree = HostTree.of(sample);
+        String expected = sampleListing;
+        if (compression != Compression.NONE) {
+            // zstd at level 19 spends seconds on the 3 MiB file; the wrapping is what is under test here.
+            EntryPath big = EntryPath.parse("data/size-" + (3 * 1024 * 1024 + 17));
+            assertThat(tree.remove(big)).isTrue();
+            expected = expected.replaceAll("(?m)^" + big.display() + " .*\n", "");
+        }
+        Path archive = CpioTesting.write(tree, new CpioWriter.Options(crc, false, compression),
                 tmp.resolve("sample.cpio" + compression.suffix()));
 
         assertThat(Compression.detect(archive)).isEqualTo(compression);
         Tree back = Images.read(archive);
-        assertThat(Listing.of(back, Listing.Options.ALL)).isEqualTo(sampleListing);
+        assertThat(Listing.of(back, Listing.Options.ALL)).isEqualTo(expected);
         assertThat(sampleListing).contains("/bin/suid - 4755").contains("/tmp d 1777 65534:65534")
                 .contains("/links/hard2 - 0644").contains("link=/links/hard1").contains("/dev/console c 0600 0:0")
                 .contains("/fifo p").contains("/names/" + "l".repeat(255)).contains("/names/日本語");

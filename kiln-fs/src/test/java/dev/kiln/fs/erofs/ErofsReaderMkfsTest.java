@@ -47,11 +47,11 @@ class ErofsReaderMkfsTest {
         // 255-byte name, which the kernel allows; 254 bytes still exercises the long-name path.
         Files.move(src.resolve("names/" + "l".repeat(255)), src.resolve("names/" + "l".repeat(254)));
         Path big = Files.createDirectory(src.resolve("big"));
-        Files.write(big.resolve("zeros"), new byte[5 << 20]); // decodes to long extents from tiny pclusters
+        Files.write(big.resolve("zeros"), new byte[3 << 20]); // decodes to long extents from tiny pclusters
         StringBuilder text = new StringBuilder();
-        for (int i = 0; text.length() < 2 << 20; i++) text.append("line ").append(i % 977).append(" of a compressible file\n");
+        for (int i = 0; text.length() < 1 << 20; i++) text.append("line ").append(i % 977).append(" of a compressible file\n");
         Files.writeString(big.resolve("text"), text);
-        Files.write(big.resolve("mixed"), SampleTree.bytes(1_500_000, 99));
+        Files.write(big.resolve("mixed"), SampleTree.bytes(700_000, 99));
         SampleTree.run("truncate", "-s", "300000", big.resolve("sparse").toString());
         Files.write(big.resolve("tail-8191"), SampleTree.bytes(8191, 5));
         try (ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -73,7 +73,7 @@ class ErofsReaderMkfsTest {
         many = Files.createDirectory(work.resolve("many"));
         Path flat = Files.createDirectory(many.resolve("flat"));
         for (int i = 0; i < 10_000; i++) Files.write(flat.resolve("entry-" + i), i % 10 == 0 ? new byte[] {(byte) i} : new byte[0]);
-        SampleTree.createMany(many.resolve("tree"), 2000, 3);
+        SampleTree.createMany(many.resolve("tree"), 1000, 3);
     }
 
     @AfterAll
@@ -112,32 +112,33 @@ class ErofsReaderMkfsTest {
 
     static Stream<Arguments> optionSets() {
         return Stream.of(
-                Arguments.of("", FULL),
-                Arguments.of("-Enoinline_data", FULL),
-                Arguments.of("-x0", FULL),
-                Arguments.of("-Eforce-inode-extended", FULL),
-                Arguments.of("--chunksize=8192", FULL),
-                Arguments.of("--chunksize=4096 -Eforce-chunk-indexes", FULL),
-                Arguments.of("-zlz4", FULL),
-                Arguments.of("-zlz4hc", FULL),
-                Arguments.of("-zlz4hc,12 -C65536", FULL),
-                Arguments.of("-zlz4 -Elegacy-compress", FULL),
-                Arguments.of("-zlz4hc -C16384 -Elegacy-compress", FULL),
-                Arguments.of("-zlz4hc -Eztailpacking", FULL),
-                Arguments.of("-zlz4hc -C65536 -Eztailpacking", FULL),
-                Arguments.of("-zlz4 -Eztailpacking -Elegacy-compress", FULL),
+                Arguments.of("", FULL, "slice blocks+tail"),
+                Arguments.of("-Enoinline_data", FULL, "slice"),
+                Arguments.of("-x0", FULL, "slice blocks+tail"),
+                Arguments.of("-Eforce-inode-extended", FULL, "slice blocks+tail"),
+                Arguments.of("--chunksize=8192", FULL, "chunk4"),
+                Arguments.of("--chunksize=4096 -Eforce-chunk-indexes", FULL, "chunk8"),
+                Arguments.of("-zlz4", FULL, "compact+2b"),
+                Arguments.of("-zlz4hc", FULL, "compact+2b"),
+                Arguments.of("-zlz4hc,12 -C65536", FULL, "compact+2b+big"),
+                Arguments.of("-zlz4 -Elegacy-compress", FULL, "full"),
+                Arguments.of("-zlz4hc -C16384 -Elegacy-compress", FULL, "full+big"),
+                Arguments.of("-zlz4hc -Eztailpacking", FULL, "compact+2b+inline compact+inline"),
+                Arguments.of("-zlz4hc -C65536 -Eztailpacking", FULL, "compact+2b+big+inline compact+big+inline"),
+                Arguments.of("-zlz4 -Eztailpacking -Elegacy-compress", FULL, "full+inline"),
                 // -T0 stamps every inode with time 0 and --all-root makes everything root's.
-                Arguments.of("-T0 --all-root", FULL.withMtimes(false).withDirMtimes(false).withOwners(false)),
-                Arguments.of("-T0 --all-root -zlz4hc", FULL.withMtimes(false).withDirMtimes(false).withOwners(false)),
-                Arguments.of("-x-1", FULL.withXattrs(false)));
+                Arguments.of("-T0 --all-root", FULL.withMtimes(false).withDirMtimes(false).withOwners(false), "slice"),
+                Arguments.of("-T0 --all-root -zlz4hc", FULL.withMtimes(false).withDirMtimes(false).withOwners(false), "compact+2b"),
+                Arguments.of("-x-1", FULL.withXattrs(false), "slice"));
     }
 
     @ParameterizedTest(name = "mkfs.erofs {0}")
     @MethodSource("optionSets")
-    void readsWhatMkfsWrote(String options, Listing.Options compare) throws IOException {
+    void readsWhatMkfsWrote(String options, Listing.Options compare, String expectedShapes) throws IOException {
         Path img = mkfs(src, options.isEmpty() ? new String[0] : options.split(" "));
         Tree tree = new ErofsReader().read(img);
         assertThat(Listing.of(tree, compare)).isEqualTo(host(src, compare));
+        assertThat(shapes(tree)).as("data layouts of the files").containsAll(List.of(expectedShapes.split(" ")));
         if (options.contains("-T0")) {
             for (Entry e : tree.entries()) {
                 if (e.node() instanceof Node.HardLink) continue;
@@ -150,6 +151,22 @@ class ErofsReaderMkfsTest {
                 if (!(e.node() instanceof Node.HardLink)) assertThat(e.node().meta().xattrs().isEmpty()).isTrue();
             }
         }
+    }
+
+    /** How each file's data is mapped, so the test knows the option set really exercised a layout. */
+    static java.util.Set<String> shapes(Tree tree) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (Entry e : tree.entries()) {
+            if (!(e.node() instanceof Node.File f)) continue;
+            out.add(switch (f.content()) {
+                case ZMapContent z -> z.shape();
+                case ErofsContent.Chunked c -> "chunk" + c.unit();
+                case ErofsContent.Fixed x -> "blocks+tail";
+                case dev.kiln.fs.Content.Slice s -> "slice";
+                default -> "other";
+            });
+        }
+        return out;
     }
 
     @Test

@@ -155,6 +155,25 @@ class Lz4DecompressorTest {
     }
 
     @Test
+    void prefixDecodingStopsWhereAsked() throws Throwable {
+        for (byte[] in : inputs()) {
+            if (in.length > 300_000) continue;
+            byte[] block = nativeCompress(in, 9);
+            for (int want : new int[] {0, 1, 7, in.length / 3, in.length - 1, in.length}) {
+                byte[] dst = new byte[want];
+                int n = Lz4Decompressor.decompressPrefix(block, 0, block.length, dst, 0, want);
+                assertThat(n).isEqualTo(Math.min(want, in.length));
+                assertThat(dst).isEqualTo(Arrays.copyOf(in, want));
+            }
+            // Junk after the block (EROFS without 0-padding) is never looked at once the output is full.
+            byte[] junk = Arrays.copyOf(block, block.length + 100);
+            byte[] dst = new byte[in.length];
+            assertThat(Lz4Decompressor.decompressPrefix(junk, 0, junk.length, dst, 0, in.length)).isEqualTo(in.length);
+            assertThat(dst).isEqualTo(in);
+        }
+    }
+
+    @Test
     void tooSmallOutputIsAnError() throws Throwable {
         byte[] in = inputs().get(5);
         byte[] block = nativeCompress(in, 9);

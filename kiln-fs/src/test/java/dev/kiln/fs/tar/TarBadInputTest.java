@@ -261,6 +261,24 @@ class TarBadInputTest {
     }
 
     @Test
+    void oldHardLinkSizeWithoutBodyIsIgnored() throws Exception {
+        // A v7-style hard link that repeats its target's size but stores no data.
+        Tree t = read(good()
+                .block(RawTar.header(RawTar.utf8("./etc/link"), '1', 11, RawTar.utf8("./etc/passwd")))
+                .file("./after", "still read")
+                .end().bytes());
+        assertThat(t.resolve(EntryPath.parse("etc/link"))).isSameAs(t.resolve(EntryPath.parse("etc/passwd")));
+        assertThat(((Node.File) t.resolve(EntryPath.parse("after"))).content().readAll()).asString().isEqualTo("still read");
+        // With pax saying so, a hard link's body is data to skip, even if it looks like a header.
+        byte[] body = RawTar.header("./inner", '0', 0);
+        Tree p = read(good()
+                .pax('x', RawTar.paxRecord("size", RawTar.utf8("512")))
+                .block(RawTar.header(RawTar.utf8("./etc/link"), '1', 512, RawTar.utf8("./etc/passwd"))).data(body)
+                .end().bytes());
+        assertThat(p.contains(EntryPath.parse("inner"))).isFalse();
+    }
+
+    @Test
     void whiteoutsStayOrdinaryEntries() throws Exception {
         Tree t = read(good().file("./etc/.wh.passwd", "").file("./usr/.wh..wh..opq", "").end().bytes());
         assertThat(t.contains(EntryPath.parse("etc/passwd"))).isTrue();

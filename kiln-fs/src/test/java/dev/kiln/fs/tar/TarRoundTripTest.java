@@ -111,7 +111,7 @@ class TarRoundTripTest {
         SampleTree.run("cp", "-a", sample.toString(), copy.toString());
         for (Compression c : Compression.values()) {
             Tree ta = HostTree.of(sample), tb = HostTree.of(copy, true);
-            if (c == Compression.ZSTD || c == Compression.XZ) { // slow on the 3 MiB file, and not the tar's concern
+            if (c != Compression.NONE) { // compressing the 3 MiB file is slow and tests the compressor, not the tar
                 ta.remove(TarTesting.BIG_FILE);
                 tb.remove(TarTesting.BIG_FILE);
             }

@@ -1,0 +1,43 @@
+package dev.kiln.fs.target;
+
+import dev.kiln.fs.KilnException;
+import dev.kiln.fs.Tree;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A consumer of images and what it accepts. {@link #prepare} adapts a tree before a build
+ * (dropping what the consumer would drop, with a warning); {@link #lint} reports what an
+ * existing image would make the consumer do.
+ */
+public sealed interface Target permits GenericTarget, LinuxTarget, UnikraftTarget {
+    String id();
+
+    /** Checks the container format and compression. */
+    List<Finding> checkKind(ImageKind kind);
+
+    /** Adapts {@code tree} for this consumer in place and says what changed or cannot work. */
+    List<Finding> prepare(Tree tree);
+
+    /** Reports, without changing anything, how this consumer would treat {@code tree}. */
+    List<Finding> lint(Tree tree);
+
+    /** Whether a cpio for this consumer must store every hard link as a full copy. */
+    default boolean copyHardLinks() {
+        return false;
+    }
+
+    /** Notes to print after a successful build of {@code imageSize} bytes (e.g. memory needs). */
+    default List<Finding> afterBuild(long imageSize) {
+        return List.of();
+    }
+
+    static Target parse(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "generic" -> new GenericTarget();
+            case "linux" -> new LinuxTarget();
+            case "unikraft" -> new UnikraftTarget();
+            default -> throw new KilnException("unknown target \"" + s + "\" (expected generic, linux or unikraft)");
+        };
+    }
+}

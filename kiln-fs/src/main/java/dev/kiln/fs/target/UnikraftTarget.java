@@ -1,0 +1,135 @@
+package dev.kiln.fs.target;
+
+import dev.kiln.fs.Compression;
+import dev.kiln.fs.Entry;
+import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.ImageFormat;
+import dev.kiln.fs.Metadata;
+import dev.kiln.fs.Node;
+import dev.kiln.fs.Tree;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Unikraft's ukcpio (observed on 0.17, see the initrd consumer reference): newc or crc only,
+ * no compression, a mandatory trailer, parents before children, no hard links (each entry is
+ * extracted on its own, so links without data come out empty), no device nodes, fifos or
+ * sockets (skipped), owners and special bits dropped, directory modes masked by umask 022, a
+ * fatal error for names of 256+ bytes or paths of 4096+ bytes. ramfs copies the archive, so the
+ * guest needs about twice the image size in memory.
+ */
+public record UnikraftTarget() implements Target {
+    /** Memory the unikernel itself needs besides the extracted tree and the archive. */
+    static final long HEADROOM = 16L << 20;
+
+    public String id() { return "unikraft"; }
+
+    @Override
+    public boolean copyHardLinks() {
+        return true;
+    }
+
+    public List<Finding> checkKind(ImageKind kind) {
+        List<Finding> out = new ArrayList<>();
+        if (kind.format() != ImageFormat.CPIO) {
+            out.add(Finding.error(null, (kind.format() == null ? "unknown format" : kind.format().id())
+                    + ": Unikraft's initrd extractor (ukcpio) reads only cpio newc; EROFS root filesystems are a Unikraft Cloud feature (use --target generic for those)"));
+        } else if ("070707".equals(kind.cpioMagic())) {
+            out.add(Finding.error(null, "odc cpio (070707): ukcpio accepts only newc (070701) and crc (070702); the boot fails"));
+        }
+        if (kind.compression() != Compression.NONE) {
+            out.add(Finding.error(null, kind.compression().name().toLowerCase() + " compression: ukcpio cannot decompress; the boot fails with \"Bad magic number\""));
+        }
+        return out;
+    }
+
+    public List<Finding> prepare(Tree tree) {
+        List<Finding> out = new ArrayList<>();
+        Limits.names(tree, out, "Unikraft");
+        int[] owners = {0}, special = {0};
+        EntryPath[] firstOwner = {null}, firstSpecial = {null};
+        tree.mapNodes((path, node) -> {
+            switch (node) {
+                case Node.Device d -> {
+                    out.add(Finding.warning(path, "device node dropped: ukcpio skips device nodes"));
+                    return null;
+                }
+                case Node.Fifo f -> {
+                    out.add(Finding.warning(path, "fifo dropped: ukcpio skips fifos"));
+                    return null;
+                }
+                case Node.Socket s -> {
+                    out.add(Finding.warning(path, "socket dropped: ukcpio skips sockets"));
+                    return null;
+                }
+                default -> {
+                    Metadata m = node.meta();
+                    if (m.uid() != 0 || m.gid() != 0) {
+                        if (owners[0]++ == 0) firstOwner[0] = path;
+                        m = m.withOwner(0, 0);
+                    }
+                    if ((m.permissions() & 07000) != 0) {
+                        if (special[0]++ == 0) firstSpecial[0] = path;
+                        m = m.withPermissions(m.permissions() & 0777);
+                    }
+                    return node.withMeta(m);
+                }
+            }
+        });
+        if (owners[0] > 0) {
+            out.add(Finding.warning(firstOwner[0], owners[0] + " entries had owners other than root; ramfs has none, so they were set to 0:0"));
+        }
+        if (special[0] > 0) {
+            out.add(Finding.warning(firstSpecial[0], special[0] + " entries had setuid/setgid/sticky bits; Unikraft drops them, so they were cleared"));
+        }
+        return out;
+    }
+
+    public List<Finding> lint(Tree tree) {
+        List<Finding> out = new ArrayList<>();
+        Limits.names(tree, out, "Unikraft");
+        int owners = 0, special = 0, wideDirs = 0;
+        EntryPath firstOwner = null, firstSpecial = null, firstWide = null;
+        for (Entry e : tree.entries()) {
+            Node n = e.node();
+            if (n instanceof Node.HardLink h) {
+                out.add(Finding.error(e.path(), "hard link to " + h.target().display()
+                        + ": Unikraft releases before the Aug 2025 ukcpio change extract each link on its own, and links stored without data come out empty; rebuild with --target unikraft to store copies"));
+                continue;
+            }
+            switch (n) {
+                case Node.Device d -> out.add(Finding.warning(e.path(), "device node: ukcpio skips it, the guest will not see it"));
+                case Node.Fifo f -> out.add(Finding.warning(e.path(), "fifo: ukcpio skips it, the guest will not see it"));
+                case Node.Socket s -> out.add(Finding.warning(e.path(), "socket: ukcpio skips it, the guest will not see it"));
+                default -> { }
+            }
+            Metadata m = n.meta();
+            if (m.uid() != 0 || m.gid() != 0) {
+                if (owners++ == 0) firstOwner = e.path();
+            }
+            if ((m.permissions() & 07000) != 0) {
+                if (special++ == 0) firstSpecial = e.path();
+            }
+            if (n instanceof Node.Directory && !e.path().isRoot() && (m.permissions() & 022) != 0) {
+                if (wideDirs++ == 0) firstWide = e.path();
+            }
+        }
+        if (owners > 0) out.add(Finding.warning(firstOwner, owners + " entries have owners other than root; ramfs ignores owners"));
+        if (special > 0) out.add(Finding.warning(firstSpecial, special + " entries have setuid/setgid/sticky bits; Unikraft drops them"));
+        if (wideDirs > 0) out.add(Finding.warning(firstWide, wideDirs + " directories are group/other-writable; ukcpio masks directory modes with umask 022"));
+        return out;
+    }
+
+    @Override
+    public List<Finding> afterBuild(long imageSize) {
+        return List.of(Finding.info("the guest needs at least " + guestMemoryMiB(imageSize)
+                + " MiB of memory for this initrd (ramfs holds the archive and its extracted copy: about twice "
+                + (imageSize + (1 << 20) - 1) / (1 << 20) + " MiB, plus headroom for the unikernel)"));
+    }
+
+    /** About twice the image plus headroom, rounded up to a MiB. */
+    public static long guestMemoryMiB(long imageSize) {
+        long bytes = 2 * imageSize + HEADROOM;
+        return (bytes + (1 << 20) - 1) >> 20;
+    }
+}
