@@ -95,12 +95,6 @@ abstract class ErofsContent implements Content {
         }
 
         @Override
-        public long skip(long n) throws IOException {
-            // Decoding is the expensive part and skipping still has to decode, so read through.
-            return super.skip(n);
-        }
-
-        @Override
         public void close() throws IOException {
             ch.close();
         }

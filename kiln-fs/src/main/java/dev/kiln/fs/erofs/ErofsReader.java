@@ -34,6 +34,12 @@ public final class ErofsReader implements ImageReader {
     /** Longest symlink target the kernel accepts (PATH_MAX including the NUL). */
     private static final int MAX_SYMLINK = 4096;
     private static final int DIRENT_SIZE = 12;
+    /**
+     * Longest path accepted, in UTF-8 bytes (PATH_MAX). No Linux consumer can open a longer one
+     * by name, and without a limit a small hostile image of deeply nested directories would cost
+     * memory and time quadratic in its size.
+     */
+    private static final int MAX_PATH = 4096;
 
     @Override
     public Tree read(Path image, String name) throws IOException {
@@ -44,12 +50,46 @@ public final class ErofsReader implements ImageReader {
         }
     }
 
+    /** A path as its parent's path and a name; the root is a null parent with an empty name. */
+    private record Where(EntryPath parent, String name) {
+        EntryPath path() {
+            if (parent == null) return EntryPath.ROOT;
+            return new EntryPath(parent.isRoot() ? name : parent.value() + "/" + name);
+        }
+    }
+
+    private record Pending(ErofsReaderInode dir, Where where) {
+        Pending(ErofsReaderInode dir, EntryPath parent, String name) {
+            this(dir, new Where(parent, name));
+        }
+    }
+
+    /** UTF-8 length without encoding. */
+    private static final class Utf8Length {
+        static int of(String s) {
+            int n = 0;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c < 0x80) n++;
+                else if (c < 0x800) n += 2;
+                else if (Character.isHighSurrogate(c)) { n += 4; i++; }
+                else n += 3;
+            }
+            return n;
+        }
+    }
+
     /** One pass over the directory tree; holds the per-read state. */
     private static final class Walk {
         private final ErofsReaderImage img;
         private final ErofsReaderXattrs xattrs;
         private final Tree tree = new Tree();
-        private final Map<Long, EntryPath> firstPathOfNid = new HashMap<>();
+        /**
+         * Where each non-directory nid was first seen, for hard links. Paths are kept as the
+         * parent's (shared) path plus a name so that wide directories deep down cost a name per
+         * entry, not a full path; the same goes for directories waiting to be read.
+         */
+        private final Map<Long, Where> firstPathOfNid = new HashMap<>();
         private final Set<Long> dirsSeen = new HashSet<>();
         /** Every dirent occupies 12 bytes of its own in a well-formed image; more is a loop or a lie. */
         private long direntBudget;
@@ -71,16 +111,16 @@ public final class ErofsReader implements ImageReader {
             if (root.type() != Node.S_IFDIR) throw img.error(img.rootNid, root.pos(), "the root inode is not a directory");
             tree.put(EntryPath.ROOT, new Node.Directory(metadata(root)));
             dirsSeen.add(img.rootNid);
-            ArrayDeque<Object[]> pending = new ArrayDeque<>();
-            pending.push(new Object[] {root, EntryPath.ROOT});
+            ArrayDeque<Pending> pending = new ArrayDeque<>();
+            pending.push(new Pending(root, null, ""));
             while (!pending.isEmpty()) {
-                Object[] top = pending.pop();
-                readDirectory((ErofsReaderInode) top[0], (EntryPath) top[1], pending);
+                Pending top = pending.pop();
+                readDirectory(top.dir(), top.where().path(), pending);
             }
             return tree;
         }
 
-        private void readDirectory(ErofsReaderInode dir, EntryPath at, ArrayDeque<Object[]> pending) throws IOException {
+        private void readDirectory(ErofsReaderInode dir, EntryPath at, ArrayDeque<Pending> pending) throws IOException {
             long nid = dir.nid();
             Content data = content(dir, packed);
             int bs = img.blockSize;
@@ -96,7 +136,7 @@ public final class ErofsReader implements ImageReader {
         }
 
         private void readDirBlock(ErofsReaderInode dir, EntryPath at, long blockOff, byte[] b, int len,
-                                  Set<String> names, ArrayDeque<Object[]> pending) throws IOException {
+                                  Set<String> names, ArrayDeque<Pending> pending) throws IOException {
             long nid = dir.nid();
             String where = "directory block at " + blockOff;
             if (len < DIRENT_SIZE) throw img.error(nid, -1, where + ": " + len + " bytes cannot hold a dirent");
@@ -133,15 +173,19 @@ public final class ErofsReader implements ImageReader {
                     throw img.error(nid, -1, where + ": invalid name \"" + EntryPath.printable(name) + "\"");
                 }
                 if (!names.add(name)) throw img.error(nid, -1, "duplicate name \"" + EntryPath.printable(name) + "\"");
-                EntryPath path = new EntryPath(at.isRoot() ? name : at.value() + "/" + name);
-                addChild(childNid, path, pending);
+                if (at.value().length() + 1 + name.length() > MAX_PATH
+                        && Utf8Length.of(at.value()) + 1 + Utf8Length.of(name) > MAX_PATH) {
+                    throw img.error(nid, -1, "path " + show(at) + "/... is longer than " + MAX_PATH + " bytes");
+                }
+                addChild(childNid, new Where(at, name), pending);
             }
         }
 
-        private void addChild(long nid, EntryPath path, ArrayDeque<Object[]> pending) throws IOException {
-            EntryPath first = firstPathOfNid.get(nid);
+        private void addChild(long nid, Where where, ArrayDeque<Pending> pending) throws IOException {
+            EntryPath path = where.path();
+            Where first = firstPathOfNid.get(nid);
             if (first != null) {
-                tree.put(path, new Node.HardLink(first));
+                tree.put(path, new Node.HardLink(first.path()));
                 return;
             }
             if (dirsSeen.contains(nid)) {
@@ -159,9 +203,9 @@ public final class ErofsReader implements ImageReader {
             tree.put(path, node);
             if (node instanceof Node.Directory) {
                 dirsSeen.add(nid);
-                pending.push(new Object[] {inode, path});
+                pending.push(new Pending(inode, where));
             } else {
-                firstPathOfNid.put(nid, path);
+                firstPathOfNid.put(nid, where);
             }
         }
 

@@ -48,8 +48,6 @@ final class ErofsReaderImage implements AutoCloseable {
     /** available_compr_algs when COMPR_CFGS is set, otherwise the LZ4 max distance (informational). */
     final int u1;
     final int extraDevices;
-    final int xattrPrefixCount;
-    final long xattrPrefixStart;
     final long packedNid;
 
     private final FileChannel ch;
@@ -84,8 +82,6 @@ final class ErofsReaderImage implements AutoCloseable {
             featureIncompat = i32(sb, 0x50);
             u1 = u16(sb, 0x54);
             extraDevices = u16(sb, 0x56);
-            xattrPrefixCount = sb[0x5B] & 0xFF;
-            xattrPrefixStart = u32(sb, 0x5C);
             packedNid = i64(sb, 0x60);
             int unknown = featureIncompat & ~INCOMPAT_SUPPORTED;
             if (unknown != 0) {

@@ -91,6 +91,10 @@ final class ZMapContent extends ErofsContent {
         int advise = ErofsReaderImage.u16(h, 4);
         int[] algs = {h[6] & 0x0F, (h[6] & 0xFF) >>> 4};
         if (algs[0] != ALG_LZ4) throw img.error(nid, hpos, "unsupported compression algorithm " + algs[0] + " (only LZ4 is supported)");
+        if (img.has(ErofsReaderImage.INCOMPAT_COMPR_CFGS) && (img.u1 & 1 << ALG_LZ4) == 0) {
+            // With COMPR_CFGS the superblock lists the algorithms in use; the kernel refuses others.
+            throw img.error(nid, hpos, "LZ4 is not among the superblock's compression algorithms (0x" + Integer.toHexString(img.u1) + ")");
+        }
         if ((clusterbits & 0x0F) != 0) {
             throw img.error(nid, hpos, "unsupported logical cluster size 2^" + (img.blkszbits + (clusterbits & 0x0F)));
         }

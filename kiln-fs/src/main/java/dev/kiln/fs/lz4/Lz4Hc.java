@@ -30,6 +30,20 @@ final class Lz4Hc implements Lz4Compressor {
     private static final int SWALLOW_GAP = 3;
 
     private final int maxAttempts;
+    /** Positions one optimal-parse window spans at most. */
+    private static final int OPT_WINDOW = 4096;
+    private final int sufficientLength;
+    // Optimal parser scratch, per window position: cheapest cost in bytes to get there, and how
+    // (arrivalLen 0 = by a literal, with literalRun the length of that run).
+    private final int[] price;
+    private final int[] arrivalLen;
+    private final int[] arrivalOffset;
+    private final int[] literalRun;
+    private final int[] candLen;
+    private final int[] candRef;
+    private final int[] pathStart;
+    private final int[] pathLen;
+    private final int[] pathOffset;
 
     /** Newest position per hash, as {@code generation + offset} (see {@link Lz4Fast} for why). */
     private final int[] head = new int[1 << HASH_LOG];
@@ -54,15 +68,37 @@ final class Lz4Hc implements Lz4Compressor {
         if (level < 1 || level > 12) {
             throw new IllegalArgumentException("LZ4HC level must be 1..12, got " + level);
         }
-        // Chain depth doubles per level from 3 up, as in liblz4; the levels above 9 search deeper
-        // still instead of switching to an optimal parser.
+        // Chain depth doubles per level from 3 up, as in liblz4. Levels 10-12 switch to the
+        // optimal parser; a match of sufficientLength or more is taken without weighing alternatives.
         this.maxAttempts = switch (level) {
             case 1, 2 -> 2;
-            case 10 -> 512;
-            case 11 -> 2048;
+            case 10 -> 96;
+            case 11 -> 512;
             case 12 -> 16384;
             default -> 1 << (level - 1);
         };
+        this.sufficientLength = switch (level) {
+            case 10 -> 64;
+            case 11 -> 128;
+            case 12 -> OPT_WINDOW;
+            default -> 0;
+        };
+        if (sufficientLength > 0) {
+            int size = OPT_WINDOW + sufficientLength + 1;
+            price = new int[size];
+            arrivalLen = new int[size];
+            arrivalOffset = new int[size];
+            literalRun = new int[size];
+            // Each candidate kept is longer than the last, so there are at most maxAttempts.
+            candLen = new int[maxAttempts + 1];
+            candRef = new int[maxAttempts + 1];
+            pathStart = new int[OPT_WINDOW + 1];
+            pathLen = new int[OPT_WINDOW + 1];
+            pathOffset = new int[OPT_WINDOW + 1];
+        } else {
+            price = arrivalLen = arrivalOffset = literalRun = candLen = candRef = null;
+            pathStart = pathLen = pathOffset = null;
+        }
     }
 
     @Override
@@ -106,6 +142,27 @@ final class Lz4Hc implements Lz4Compressor {
     }
 
     /**
+     * A longer match than {@code cand}'s {@code len} bytes must agree at every offset inside it,
+     * so it lies on the hash chain of each of those offsets. Returns the offset whose chain link
+     * jumps furthest back: walking that chain skips candidates that cannot win. Only offsets
+     * already inserted (at or before {@code ip}) have valid links.
+     */
+    private int sparsestLink(int cand, int len, int ip) {
+        final char[] ch = chain;
+        int limit = Math.min(Math.min(len - MIN_MATCH, ip - cand), 64);
+        int bestOffset = 0;
+        int bestJump = ch[cand & WINDOW_MASK];
+        for (int off = 1; off <= limit; off++) {
+            int jump = ch[(cand + off) & WINDOW_MASK];
+            if (jump > bestJump) {
+                bestJump = jump;
+                bestOffset = off;
+            }
+        }
+        return bestOffset;
+    }
+
+    /**
      * Longest match for {@code ip} of at least {@code minLen} bytes ending before {@code matchLimit};
      * returns its length (0 if none) and leaves its start in {@link #foundRef}.
      */
@@ -117,10 +174,14 @@ final class Lz4Hc implements Lz4Compressor {
         final int first = read32(s, ip);
         int best = minLen - 1;
         int bestRef = -1;
+        // To beat the best, a candidate must agree on the 4 bytes ending at offset best: the
+        // cheapest filter, and it rejects most candidates without a full comparison.
+        int tail = best - 3;
+        int tailWord = read32(s, ip + tail);
+        int follow = 0;
         int cand = ip - ch[ip & WINDOW_MASK];
         for (int attempts = maxAttempts; attempts > 0 && cand >= lowLimit; attempts--) {
-            // The byte that would make this candidate longer than the best is the cheapest filter.
-            if (s[cand + best] == s[ip + best] && read32(s, cand) == first) {
+            if (read32(s, cand + tail) == tailWord && read32(s, cand) == first) {
                 int len = MIN_MATCH + commonLength(s, ip + MIN_MATCH, cand + MIN_MATCH, matchLimit);
                 if (len > best) {
                     best = len;
@@ -128,9 +189,12 @@ final class Lz4Hc implements Lz4Compressor {
                     if (ip + len >= matchLimit) {
                         break; // cannot get longer
                     }
+                    tail = best - 3;
+                    tailWord = read32(s, ip + tail);
+                    follow = sparsestLink(cand, best, ip);
                 }
             }
-            cand -= ch[cand & WINDOW_MASK];
+            cand -= ch[(cand + follow) & WINDOW_MASK];
         }
         if (bestRef < 0) {
             return 0;
@@ -154,7 +218,8 @@ final class Lz4Hc implements Lz4Compressor {
         this.fill = fill;
         try {
             final int srcEnd = srcOff + srcLen;
-            if (srcLen >= MIN_INPUT_FOR_MATCH && !parse(srcOff, srcEnd)) {
+            if (srcLen >= MIN_INPUT_FOR_MATCH
+                    && !(sufficientLength > 0 ? parseOptimal(srcOff, srcEnd) : parse(srcOff, srcEnd))) {
                 return -1;
             }
             int lastRun = srcEnd - anchor;
@@ -316,6 +381,157 @@ final class Lz4Hc implements Lz4Compressor {
                 qStart = foundStart;
                 qRef = foundRef;
                 qLen = len;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Every strictly longer match for {@code p} along the chain, shortest first, into
+     * {@link #candLen}/{@link #candRef}. Returns the count.
+     */
+    private int findAll(int p, int matchLimit) {
+        insertUpTo(p);
+        final byte[] s = src;
+        final char[] ch = chain;
+        final int lowLimit = Math.max(srcStart, p - MAX_DISTANCE);
+        final int first = read32(s, p);
+        int n = 0;
+        int best = MIN_MATCH - 1;
+        int tail = 0;
+        int tailWord = first;
+        int follow = 0;
+        int cand = p - ch[p & WINDOW_MASK];
+        for (int attempts = maxAttempts; attempts > 0 && cand >= lowLimit; attempts--) {
+            if (read32(s, cand + tail) == tailWord && read32(s, cand) == first) {
+                int len = MIN_MATCH + commonLength(s, p + MIN_MATCH, cand + MIN_MATCH, matchLimit);
+                if (len > best) {
+                    candLen[n] = len;
+                    candRef[n] = cand;
+                    n++;
+                    best = len;
+                    if (p + len >= matchLimit) {
+                        break;
+                    }
+                    tail = best - 3;
+                    tailWord = read32(s, p + tail);
+                    follow = sparsestLink(cand, best, p);
+                }
+            }
+            cand -= ch[(cand + follow) & WINDOW_MASK];
+        }
+        return n;
+    }
+
+    /** Extra length byte needed when a literal run grows to {@code run}: at 15, then every 255. */
+    private static int literalStepCost(int run) {
+        return run >= 15 && (run - 15) % 255 == 0 ? 1 : 0;
+    }
+
+    /**
+     * Optimal parsing (levels 10-12): within a window, the cheapest encoding in bytes is found by
+     * dynamic programming over positions, each reachable by a literal or by any length of any
+     * match found there. A window closes where no match reaches further, at {@link #OPT_WINDOW}
+     * positions, or at a match of {@link #sufficientLength}, which is taken as is.
+     */
+    private boolean parseOptimal(int srcOff, int srcEnd) {
+        shift = startGeneration(srcEnd - srcOff) - srcOff;
+        nextToInsert = srcOff;
+        final int lastMatchStart = srcEnd - MF_LIMIT;
+        final int matchLimit = srcEnd - LAST_LITERALS;
+        final int[] cost = price;
+        int pos = srcOff;
+        while (pos <= lastMatchStart) {
+            final int base = pos;
+            cost[0] = 0;
+            arrivalLen[0] = 0;
+            literalRun[0] = pos - anchor;
+            int furthest = 0;
+            int longAt = -1;
+            int longLen = 0;
+            int longRef = 0;
+            int i = 0;
+            for (; i <= furthest && i < OPT_WINDOW; i++) {
+                int p = base + i;
+                // Inside a match whose bytes already arrive cheaply, a search here can hardly pay:
+                // skipping it is what keeps the parser from re-finding the same long match at every
+                // position it covers.
+                boolean covered = i > 0 && i + MIN_MATCH <= furthest && cost[i + 1] <= cost[i]
+                        && cost[i + MIN_MATCH] < cost[i] + 3;
+                int n = p <= lastMatchStart && !covered ? findAll(p, matchLimit) : 0;
+                if (n > 0 && candLen[n - 1] >= sufficientLength) {
+                    longAt = i;
+                    longLen = candLen[n - 1];
+                    longRef = candRef[n - 1];
+                    break;
+                }
+                int top = n > 0 ? i + candLen[n - 1] : i;
+                for (int j = furthest + 1; j <= top; j++) {
+                    cost[j] = Integer.MAX_VALUE;
+                }
+                furthest = Math.max(furthest, top);
+                // Literal first: every position up to furthest is then reachable.
+                if (i + 1 <= furthest) {
+                    int run = (arrivalLen[i] > 0 ? 0 : literalRun[i]) + 1;
+                    int c = cost[i] + 1 + literalStepCost(run);
+                    if (c < cost[i + 1]) {
+                        cost[i + 1] = c;
+                        arrivalLen[i + 1] = 0;
+                        literalRun[i + 1] = run;
+                    }
+                }
+                int len = MIN_MATCH;
+                for (int k = 0; k < n; k++) {
+                    int offset = p - candRef[k];
+                    for (; len <= candLen[k]; len++) {
+                        int c = cost[i] + 3 + extBytes(len - MIN_MATCH);
+                        if (c < cost[i + len]) {
+                            cost[i + len] = c;
+                            arrivalLen[i + len] = len;
+                            arrivalOffset[i + len] = offset;
+                        }
+                    }
+                }
+            }
+            int end = longAt >= 0 ? longAt : furthest;
+            if (end == 0 && longAt < 0) {
+                pos++; // nothing matches here: one more literal
+                continue;
+            }
+            // Walk the cheapest path back from the window's end, then emit it forwards.
+            int count = 0;
+            for (int j = end; j > 0; ) {
+                if (arrivalLen[j] > 0) {
+                    pathStart[count] = j - arrivalLen[j];
+                    pathLen[count] = arrivalLen[j];
+                    pathOffset[count] = arrivalOffset[j];
+                    count++;
+                    j -= arrivalLen[j];
+                } else {
+                    j--;
+                }
+            }
+            for (int k = count - 1; k >= 0; k--) {
+                int start = base + pathStart[k];
+                int outcome = emit(start, start - pathOffset[k], pathLen[k]);
+                if (outcome <= 0) {
+                    return outcome == 0;
+                }
+            }
+            pos = base + end;
+            if (longAt >= 0) {
+                // The long match may reach back into the literals left pending before it.
+                final byte[] s = src;
+                while (pos > anchor && longRef > srcOff && s[pos - 1] == s[longRef - 1]) {
+                    pos--;
+                    longRef--;
+                    longLen++;
+                }
+                int outcome = emit(pos, longRef, longLen);
+                if (outcome <= 0) {
+                    return outcome == 0;
+                }
+                pos += longLen;
             }
         }
         return true;

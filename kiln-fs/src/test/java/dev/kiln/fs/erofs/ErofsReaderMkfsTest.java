@@ -47,11 +47,11 @@ class ErofsReaderMkfsTest {
         // 255-byte name, which the kernel allows; 254 bytes still exercises the long-name path.
         Files.move(src.resolve("names/" + "l".repeat(255)), src.resolve("names/" + "l".repeat(254)));
         Path big = Files.createDirectory(src.resolve("big"));
-        Files.write(big.resolve("zeros"), new byte[5 << 20]); // decodes to long extents from tiny pclusters
+        Files.write(big.resolve("zeros"), new byte[3 << 20]); // decodes to long extents from tiny pclusters
         StringBuilder text = new StringBuilder();
-        for (int i = 0; text.length() < 2 << 20; i++) text.append("line ").append(i % 977).append(" of a compressible file\n");
+        for (int i = 0; text.length() < 1 << 20; i++) text.append("line ").append(i % 977).append(" of a compressible file\n");
         Files.writeString(big.resolve("text"), text);
-        Files.write(big.resolve("mixed"), SampleTree.bytes(1_500_000, 99));
+        Files.write(big.resolve("mixed"), SampleTree.bytes(700_000, 99));
         SampleTree.run("truncate", "-s", "300000", big.resolve("sparse").toString());
         Files.write(big.resolve("tail-8191"), SampleTree.bytes(8191, 5));
         try (ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -73,7 +73,7 @@ class ErofsReaderMkfsTest {
         many = Files.createDirectory(work.resolve("many"));
         Path flat = Files.createDirectory(many.resolve("flat"));
         for (int i = 0; i < 10_000; i++) Files.write(flat.resolve("entry-" + i), i % 10 == 0 ? new byte[] {(byte) i} : new byte[0]);
-        SampleTree.createMany(many.resolve("tree"), 2000, 3);
+        SampleTree.createMany(many.resolve("tree"), 1000, 3);
     }
 
     @AfterAll

@@ -129,7 +129,7 @@ public final class LinuxGuest {
      * decompression and QEMU start-up).
      */
     public static String timing(Qemu.Result r) {
-        return r.accel() + " wall " + r.elapsed().toMillis() + " ms, guest uptime at /init start "
+        return r.accel() + " [" + Qemu.accelReport() + "] wall " + r.elapsed().toMillis() + " ms, guest uptime at /init start "
                 + uptime(r.console(), "KILN-INIT-START") + " s, at end " + uptime(r.console(), "KILN-INIT-DONE") + " s";
     }
 

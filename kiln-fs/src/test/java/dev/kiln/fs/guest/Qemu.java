@@ -159,15 +159,15 @@ public final class Qemu {
     }
 
     /**
-     * Runs QEMU. Returns null when {@code stopWhen} matched the console output before exit
-     * (the process is then killed); throws on timeout unless {@code stopWhen} is set, in which
-     * case a timeout also returns null after killing QEMU (the probe treats both the same way).
+     * Runs QEMU. Without {@code stopWhen}, returns when QEMU exits and fails the test on timeout.
+     * With it (the KVM probe), QEMU is killed as soon as the console matches, and null is
+     * returned both then and on timeout: the caller's predicate remembers which happened.
      */
     Result run(Accel accel, Path initrd, List<Disk> disks, int memoryMiB, String append, Duration timeout,
                Predicate<String> stopWhen) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(qemu.toString(),
                 "-nographic", "-serial", "stdio", "-monitor", "none",
-                // No NIC: saves the iPXE option ROM and keeps virtio PCI slots for the disks.
+                // No NIC: the default one only costs an iPXE option ROM load.
                 "-nic", "none",
                 "-no-reboot", "-m", Integer.toString(memoryMiB),
                 "-kernel", bootImage.toString(),
@@ -252,10 +252,11 @@ public final class Qemu {
     }
 
     /**
-     * Decides KVM or TCG once per JVM. {@code /dev/kvm} existing is not enough: on nested hosts
-     * KVM opens fine and then the guest never runs (observed on these machines: no kernel output
-     * at all). So the probe boots the real kernel without an initrd and waits a few seconds for it
-     * to reach the "no root filesystem" panic, which proves the whole boot path executes.
+     * Decides KVM or TCG once per JVM. {@code /dev/kvm} existing is not enough: on these nested
+     * hosts KVM opens fine, SeaBIOS runs, and then the kernel hangs (the bzImage's real-mode stub
+     * gets as far as "Probing EDD"; the PVH entry prints nothing). So the probe boots the real
+     * kernel without an initrd and waits a few seconds for it to reach the "no root filesystem"
+     * panic, which proves the whole boot path executes.
      * {@code -Dkiln.qemu.accel=tcg|kvm} skips the probe.
      */
     static final class AccelProbe {

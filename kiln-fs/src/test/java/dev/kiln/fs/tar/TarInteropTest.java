@@ -1,8 +1,10 @@
 package dev.kiln.fs.tar;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.fs.Compression;
+import dev.kiln.fs.FormatException;
 import dev.kiln.fs.Images;
 import dev.kiln.fs.testing.Listing;
 import dev.kiln.fs.testing.SampleTree;
@@ -132,6 +134,24 @@ class TarInteropTest {
             TarTesting.tool("tar", null, "tar", v[1], "--format=pax", "--xattrs", "--xattrs-include=*",
                     "--exclude=./" + big, "-C", rich.toString(), "-cf", tar.toString(), ".");
             assertThat(Listing.of(Images.read(tar), EXACT)).as(v[0]).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void gnuSparseArchivesAreRefusedClearly() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("sparse"));
+        Path f = dir.resolve("holes");
+        try (var raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+            raf.setLength(1 << 20);
+            raf.seek(1 << 19);
+            raf.write(1);
+        }
+        for (String format : new String[] {"--format=gnu", "--format=pax"}) {
+            Path tar = tmp.resolve("sparse.tar");
+            Files.deleteIfExists(tar);
+            TarTesting.tool("tar", null, "tar", format, "--sparse", "-C", dir.toString(), "-cf", tar.toString(), "./holes");
+            assertThatThrownBy(() -> new TarReader().read(tar)).as(format)
+                    .isInstanceOf(FormatException.class).hasMessageContaining("holes").hasMessageContaining("sparse");
         }
     }
 
