@@ -62,11 +62,7 @@ final class DataWriter {
                             done += n;
                         }
                     }
-                    ByteBuffer tb = ByteBuffer.wrap(tail);
-                    while (tb.hasRemaining()) {
-                        if (ch.read(tb, s.offset() + full + tb.position()) < 0) throw changed(where, size, full + tb.position());
-                    }
-                    if (s.wholeFile() && ch.size() != size) throw changed(where, size, ch.size());
+                    readTail(ch, s, full, tail, where);
                 }
             }
             default -> {
@@ -85,6 +81,51 @@ final class DataWriter {
         if (inlineTail) return tail;
         padLastBlock(pos, size);
         return null;
+    }
+
+    /**
+     * Reads the bytes of a file that lives entirely in its inode (smaller than a block). Thread
+     * safe: the writer reads these on several threads, since they need no data blocks.
+     */
+    static byte[] readSmall(Content content, int size, String where) throws IOException {
+        byte[] out = new byte[size];
+        switch (content) {
+            case Content.Bytes b -> {
+                if (b.data().length != size) throw changed(where, size, b.data().length);
+                System.arraycopy(b.data(), 0, out, 0, size);
+            }
+            case Content.Slice s -> {
+                try (FileChannel ch = FileChannel.open(s.file(), StandardOpenOption.READ)) {
+                    readTail(ch, s, 0, out, where);
+                }
+            }
+            default -> {
+                try (InputStream in = content.open()) {
+                    if (in.readNBytes(out, 0, size) != size) throw changed(where, size, -1);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Reads {@code tail.length} bytes at {@code full} of the slice. For a whole host file one
+     * byte more is asked for, so the same read that fetches the tail also notices a file that
+     * grew since it was listed, without another system call for its size.
+     */
+    private static void readTail(FileChannel ch, Content.Slice s, long full, byte[] tail, String where) throws IOException {
+        int want = tail.length + (s.wholeFile() ? 1 : 0);
+        if (want == 0) return;
+        ByteBuffer tb = ByteBuffer.wrap(want == tail.length ? tail : new byte[want]);
+        while (tb.hasRemaining()) {
+            int n = ch.read(tb, s.offset() + full + tb.position());
+            // Stop at end of file, or when all that is missing is the probe byte: the expected case.
+            if (n <= 0 || tb.position() == tail.length) break;
+        }
+        long got = full + tb.position();
+        long size = full + tail.length;
+        if (got != size) throw changed(where, size, s.wholeFile() ? Math.max(got, ch.size()) : got);
+        if (tb.array() != tail) System.arraycopy(tb.array(), 0, tail, 0, tail.length);
     }
 
     /** Like {@link #write} for data already in memory: {@code src[off, off+size)}. */

@@ -206,12 +206,24 @@ public final class ErofsWriter implements ImageWriter {
         }
 
         private void writeData() throws IOException {
+            int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
             List<Inode> compressible = new ArrayList<>();
-            if (compressing) for (Inode n : inodes) if (isCompressible(n)) compressible.add(n);
-            CompressionPipeline pipeline = compressible.isEmpty() ? null : new CompressionPipeline(compressible,
-                    compressors(), pclusterSize, Math.max(1, Runtime.getRuntime().availableProcessors()));
+            List<Inode> small = new ArrayList<>();
+            for (Inode n : inodes) {
+                if (isCompressible(n)) compressible.add(n);
+                else if (isInodeOnly(n)) small.add(n);
+            }
+            // Files that fit in their inode need no data blocks, so nothing orders them: they are
+            // read on other threads while this one streams the rest (most files of a rootfs are small).
+            SmallFileReader smallReader = small.isEmpty() ? null : new SmallFileReader(small, threads);
+            CompressionPipeline pipeline = compressible.isEmpty() ? null
+                    : new CompressionPipeline(compressible, compressors(), pclusterSize, threads);
             try {
                 for (Inode n : inodes) {
+                    if (smallReader != null && isInodeOnly(n)) {
+                        progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
+                        continue;
+                    }
                     switch (n.fileType) {
                         case ErofsFormat.FT_DIR -> {
                             long full = n.layout == ErofsFormat.INODE_FLAT_INLINE ? n.size / BLOCK_SIZE
@@ -227,10 +239,18 @@ public final class ErofsWriter implements ImageWriter {
                     }
                     progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
                 }
+                if (smallReader != null) smallReader.await();
             } finally {
                 if (pipeline != null) pipeline.close();
+                if (smallReader != null) smallReader.close();
             }
             if (hardLinkPaths > 0) progress.advance(0, hardLinkPaths);
+        }
+
+        /** A file or symlink smaller than a block whose bytes fit inline with its inode. */
+        private boolean isInodeOnly(Inode n) {
+            return (n.fileType == ErofsFormat.FT_REG_FILE || n.fileType == ErofsFormat.FT_SYMLINK)
+                    && n.size > 0 && n.size < BLOCK_SIZE && n.inodeSize() + n.xattrSize() + n.size <= BLOCK_SIZE;
         }
 
         private boolean isCompressible(Inode n) {

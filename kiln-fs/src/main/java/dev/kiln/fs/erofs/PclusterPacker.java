@@ -40,6 +40,7 @@ final class PclusterPacker {
         int o = outOff;
         while (pos < len) {
             int rem = len - pos;
+            int rawBlocks = 1;
             if (rem > BLOCK_SIZE) {
                 long r = lz4.compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
                 int consumed = Lz4Compressor.consumed(r);
@@ -54,14 +55,21 @@ final class PclusterPacker {
                     pos += consumed;
                     continue;
                 }
+                // mkfs retries one block further on, compressing nearly the same window again:
+                // on incompressible data (media, archives) that is 16 attempts per 64 KiB
+                // pcluster. Half of what failed to fit is stored raw at once instead; a
+                // compressible run starting inside it loses at most those blocks' gain.
+                rawBlocks = Math.max(1, consumed / 2 / BLOCK_SIZE);
             }
-            // Not worth compressing (or too small to save a block): one raw block.
-            int n = Math.min(BLOCK_SIZE, rem);
-            System.arraycopy(src, off + pos, out, o, n);
-            Arrays.fill(out, o + n, o + BLOCK_SIZE, (byte) 0);
-            o += BLOCK_SIZE;
-            extents.add(n, 1, true);
-            pos += n;
+            // Not worth compressing (or too small to save a block): raw blocks.
+            for (int i = 0; i < rawBlocks && pos < len; i++) {
+                int n = Math.min(BLOCK_SIZE, len - pos);
+                System.arraycopy(src, off + pos, out, o, n);
+                Arrays.fill(out, o + n, o + BLOCK_SIZE, (byte) 0);
+                o += BLOCK_SIZE;
+                extents.add(n, 1, true);
+                pos += n;
+            }
         }
         return o - outOff;
     }

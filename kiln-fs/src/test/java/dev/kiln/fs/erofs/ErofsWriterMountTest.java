@@ -107,6 +107,11 @@ class ErofsWriterMountTest {
         Listing.Options fsckView = Listing.Options.ALL.withMtimes(false).withDirMtimes(false).withHardLinks(false);
         ErofsWriterFixtures.assertSameListing(Listing.of(extracted, fsckView), Listing.of(fsckTree, fsckView));
 
+        // kiln's own reader sees the same tree, xattrs and nanoseconds included.
+        Listing.Options everything = Listing.Options.ALL.withNanos(true).withXattrs(true);
+        ErofsWriterFixtures.assertSameListing(Listing.of(new ErofsReader().read(img, img.toString()), everything),
+                Listing.of(tree, everything));
+
         Path mnt = tmp.resolve("mnt");
         mount(img, mnt);
         try {

@@ -1,0 +1,66 @@
+package dev.kiln.fs.erofs;
+
+import dev.kiln.fs.KilnException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Reads files that live entirely in their inode (FLAT_INLINE, no data block) on a small pool,
+ * in parallel with the writer's sequential pass over everything else. Opening and reading many
+ * small files is most of the work for a typical root filesystem, and since these files take no
+ * blocks, reading them in any order changes nothing in the image.
+ */
+final class SmallFileReader implements AutoCloseable {
+    private static final int CHUNK = 256;
+
+    private final ExecutorService pool;
+    private final List<Future<?>> tasks = new ArrayList<>();
+
+    SmallFileReader(List<Inode> files, int threads) {
+        pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "kiln-erofs-small");
+            t.setDaemon(true);
+            return t;
+        });
+        for (int i = 0; i < files.size(); i += CHUNK) {
+            List<Inode> part = files.subList(i, Math.min(files.size(), i + CHUNK));
+            tasks.add(pool.submit(() -> {
+                for (Inode n : part) {
+                    n.layout = ErofsFormat.INODE_FLAT_INLINE;
+                    n.iu = ErofsFormat.NULL_ADDR;
+                    n.body = DataWriter.readSmall(n.content, (int) n.size, n.path.toString());
+                }
+                return null;
+            }));
+        }
+    }
+
+    /** Waits for every file; rethrows the first failure. */
+    void await() throws IOException {
+        for (Future<?> f : tasks) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while reading files");
+            } catch (ExecutionException e) {
+                switch (e.getCause()) {
+                    case IOException io -> throw io;
+                    case RuntimeException re -> throw re;
+                    case Error err -> throw err;
+                    default -> throw new KilnException("reading files failed: " + e.getCause(), e.getCause());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
+}
