@@ -143,7 +143,13 @@ public final class TarReader implements ImageReader {
                     longName = longLink = null;
                     pendingAt = -1;
                 }
-                pos = Math.min(fileSize, dataAt + size + padding(size));
+                pos = dataAt + size + padding(size);
+                if (pos > fileSize) {
+                    // The data is all there but its block is cut: a truncated download, most
+                    // likely, with members missing after it. GNU tar calls this an unexpected EOF.
+                    throw error(dataAt + size, extension ? null : printableName(h),
+                            "the archive ends inside the padding after this member's data (truncated?)");
+                }
             }
             if (pendingAt >= 0) {
                 throw error(pendingAt, null, "the archive ends after an extended header, with no member for it");
