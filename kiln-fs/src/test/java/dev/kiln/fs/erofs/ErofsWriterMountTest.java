@@ -56,6 +56,9 @@ class ErofsWriterMountTest {
         mixed.write(random(100_003, 3));
         mixed.write(new byte[70_000]);
         Files.write(data.resolve("mixed"), mixed.toByteArray());
+        // Incompressible and larger than one compression batch, last in the tree: written
+        // compressed segment by segment, then rewritten plain over the same blocks.
+        Files.write(src.resolve("zz-random"), random((5 << 20) + 3, 4));
         Files.write(data.resolve("compact"), "mtime equals build time\n".getBytes());
         Files.write(data.resolve("big-link"), SampleTree.bytes(300_000, 3));
         Files.createLink(data.resolve("big-link2"), data.resolve("big-link"));
