@@ -94,13 +94,19 @@ final class Lz4Blocks {
         } else {
             token = litLen << 4;
         }
-        if (litLen <= 16 && anchor + 16 <= src.length && op + 16 <= dstEnd) {
+        if (litLen <= 32 && anchor + 32 <= src.length && op + 32 <= dstEnd) {
             // Short runs dominate; 8-byte moves beat arraycopy's call overhead. The overshoot (< 8
             // bytes) is always overwritten: a match sequence is followed by its offset, a token and at
             // least 5 closing literals.
             I64.set(dst, op, read64(src, anchor));
             if (litLen > 8) {
                 I64.set(dst, op + 8, read64(src, anchor + 8));
+                if (litLen > 16) {
+                    I64.set(dst, op + 16, read64(src, anchor + 16));
+                    if (litLen > 24) {
+                        I64.set(dst, op + 24, read64(src, anchor + 24));
+                    }
+                }
             }
         } else {
             System.arraycopy(src, anchor, dst, op, litLen);

@@ -545,7 +545,8 @@ final class Lz4Hc implements Lz4Compressor {
     private static int cheapestBoundary(int pStart, int lo, int hi, int qEnd) {
         int best = lo;
         int bestCost = splitCost(pStart, lo, qEnd);
-        for (int m : new int[] {hi, pStart + 18, qEnd - 18}) {
+        for (int i = 0; i < 3; i++) {
+            int m = i == 0 ? hi : i == 1 ? pStart + 18 : qEnd - 18;
             if (m > lo && m <= hi) {
                 int cost = splitCost(pStart, m, qEnd);
                 if (cost < bestCost) {

@@ -37,10 +37,16 @@ import java.util.TreeMap;
  * ({@code .wh.*}) remain ordinary entries for the layering code to interpret, and a later member
  * replaces an earlier one at the same path, as extraction would.
  *
- * <p>Hostile input can cost time proportional to its size and memory proportional to its
- * member count, but no more: extension headers are limited to {@link #MAX_EXTENSION} bytes,
- * every step advances at least one block, and every problem is a {@link FormatException} naming
- * the archive, the header's offset and, once known, the entry.
+ * <p>Owners are numeric: uname/gname, atime and ctime are ignored. A hard link's header
+ * metadata is ignored too, since the link shares its target's node.
+ *
+ * <p>An archive may stop without its two zero blocks (GNU tar tolerates that), but not inside
+ * a header or inside a member's data or padding: that is a truncated file and an error.
+ *
+ * <p>Hostile input can cost time and memory proportional to its size, but no more: extension
+ * headers are limited to {@link #MAX_EXTENSION} bytes, paths to {@link #MAX_DEPTH} levels,
+ * every step advances at least one block, and every problem is a {@link FormatException}
+ * naming the archive, the header's offset and, once known, the entry.
  */
 public final class TarReader implements ImageReader {
     /** Largest pax or GNU long-name header accepted; real ones are a few hundred bytes. */
@@ -143,7 +149,13 @@ public final class TarReader implements ImageReader {
                     longName = longLink = null;
                     pendingAt = -1;
                 }
-                pos = Math.min(fileSize, dataAt + size + padding(size));
+                pos = dataAt + size + padding(size);
+                if (pos > fileSize) {
+                    // The data is all there but its block is cut: a truncated download, most
+                    // likely, with members missing after it. GNU tar calls this an unexpected EOF.
+                    throw error(dataAt + size, extension ? null : printableName(h),
+                            "the archive ends inside the padding after this member's data (truncated?)");
+                }
             }
             if (pendingAt >= 0) {
                 throw error(pendingAt, null, "the archive ends after an extended header, with no member for it");

@@ -44,9 +44,11 @@ class Lz4CompressorTest {
             assertDecodesTo(dst, n, c.data(), c.data().length, label + " " + c);
 
             // Output must not depend on what the instance compressed before.
-            byte[] fresh = new byte[dst.length];
-            int m = factory.get().compress(c.data(), 0, c.data().length, fresh, 0, fresh.length);
-            assertThat(Arrays.equals(dst, 0, n, fresh, 0, m)).as("%s %s: reused == fresh", label, c).isTrue();
+            if (c.data().length <= 100_000) {
+                byte[] fresh = new byte[dst.length];
+                int m = factory.get().compress(c.data(), 0, c.data().length, fresh, 0, fresh.length);
+                assertThat(Arrays.equals(dst, 0, n, fresh, 0, m)).as("%s %s: reused == fresh", label, c).isTrue();
+            }
         }
     }
 
@@ -59,8 +61,40 @@ class Lz4CompressorTest {
     void hcBlocksDecodeWithLiblz4AtEveryLevel() {
         for (int level = 1; level <= 12; level++) {
             int l = level;
-            // The deepest levels are slow on megabyte inputs; their parser is the same.
-            roundTrips(() -> Lz4Compressor.hc(l), "hc" + level, level <= 9 ? Integer.MAX_VALUE : 200_000);
+            // Megabyte inputs at a few levels only: the parsers are shared across levels.
+            int maxLen = switch (level) {
+                case 1, 9 -> Integer.MAX_VALUE;
+                case 10, 11, 12 -> 100_000;
+                default -> 300_000;
+            };
+            roundTrips(() -> Lz4Compressor.hc(l), "hc" + level, maxLen);
+        }
+    }
+
+    /** Many small structured inputs and odd capacities: where end-of-block and budget edge cases live. */
+    @Test
+    void manySeedsAndCapacitiesDecodeWithLiblz4() {
+        List<Lz4Compressor> compressors = List.of(Lz4Compressor.fast(), Lz4Compressor.hc(1), Lz4Compressor.hc(5),
+                Lz4Compressor.hc(9), Lz4Compressor.hc(10), Lz4Compressor.hc(12));
+        var random = new java.util.SplittableRandom(2026);
+        for (int seed = 0; seed < 300; seed++) {
+            int len = random.nextInt(0, seed < 200 ? 600 : 6000);
+            byte[] src = switch (seed % 3) {
+                case 0 -> Corpus.repeats(seed, len);
+                case 1 -> Corpus.words(seed, len, 1 + seed % 50);
+                default -> Arrays.copyOfRange(text, seed * 977, seed * 977 + len);
+            };
+            for (Lz4Compressor z : compressors) {
+                byte[] dst = new byte[Lz4Blocks.bound(len)];
+                int n = z.compress(src, 0, len, dst, 0, dst.length);
+                assertDecodesTo(dst, n, src, len, "seed " + seed + " " + z);
+                int cap = random.nextInt(1, Math.max(2, n + 8));
+                byte[] small = new byte[cap];
+                long r = z.compressDestSize(src, 0, len, small, 0, cap);
+                int consumed = Lz4Compressor.consumed(r);
+                assertThat(Lz4Compressor.written(r)).isBetween(1, cap);
+                assertDecodesTo(small, Lz4Compressor.written(r), src, consumed, "seed " + seed + " cap " + cap + " " + z);
+            }
         }
     }
 
@@ -72,10 +106,10 @@ class Lz4CompressorTest {
 
     @Test
     void honoursOffsetsAndLimitedOutput() {
-        for (Lz4Compressor z : List.of(Lz4Compressor.fast(), Lz4Compressor.hc(4), Lz4Compressor.hc(9))) {
+        for (Lz4Compressor z : List.of(Lz4Compressor.fast(), Lz4Compressor.hc(4), Lz4Compressor.hc(12))) {
             for (Corpus c : corpus) {
                 int len = c.data().length;
-                if (len > 200_000) {
+                if (len > 100_000) {
                     continue;
                 }
                 byte[] src = new byte[len + 17];
@@ -178,10 +212,10 @@ class Lz4CompressorTest {
     @Test
     void hcDestSizeDecodesAndKeepsUpWithLiblz4() {
         int[] capacities = {1, 6, 7, 17, 21, 100, 4096, 16384, 65536};
-        for (int level : new int[] {1, 4, 9, 12}) {
+        for (int level : new int[] {2, 9, 12}) {
             destSizeMatches(Lz4Compressor.hc(level),
                     (src, len, dst, cap) -> lib.compressHcDestSize(src, len, dst, cap, level), "hc" + level + " destSize",
-                    capacities, level <= 9 ? Integer.MAX_VALUE : 300_000);
+                    capacities, level <= 9 ? Integer.MAX_VALUE : 100_000);
         }
     }
 

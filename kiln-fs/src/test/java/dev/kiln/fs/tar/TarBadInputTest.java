@@ -86,6 +86,14 @@ class TarBadInputTest {
     }
 
     @Test
+    void truncatedInPadding() {
+        byte[] tar = good().bytes();
+        FormatException e = fails(Arrays.copyOf(tar, tar.length - 100));
+        assertThat(e.offset()).isEqualTo(512 + 512 + 11); // after "root:x:0:0\n"
+        assertThat(e.getMessage()).contains("entry \"./etc/passwd\"").contains("truncated");
+    }
+
+    @Test
     void hugeBase256SizeRunsPastEnd() {
         byte[] h = RawTar.header("./huge", '0', 0);
         h[TarFormat.SIZE] = (byte) 0x80;
