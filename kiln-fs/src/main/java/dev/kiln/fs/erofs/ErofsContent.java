@@ -63,6 +63,7 @@ abstract class ErofsContent implements Content {
         byte[] buf = new byte[0];
         int pos, limit;
         long remaining = size;
+        private final byte[] one = new byte[1];
 
         Stream(FileChannel ch) {
             this.ch = ch;
@@ -73,7 +74,6 @@ abstract class ErofsContent implements Content {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
         }
 
@@ -127,10 +127,9 @@ abstract class ErofsContent implements Content {
 
             @Override
             void refill() throws IOException {
-                int guard = 0;
-                while (segLeft == 0) {
+                if (segLeft == 0) {
                     nextSegment();
-                    if (++guard > 1 << 20) throw error("too many empty segments");
+                    if (segLeft <= 0) throw error("empty data segment");
                 }
                 int n = (int) Math.min(buf.length, Math.min(segLeft, remaining));
                 if (segPos < 0) {

@@ -23,7 +23,9 @@ final class ErofsReaderXattrs {
     };
 
     private final ErofsReaderImage img;
-    private final Map<Long, Object[]> shared = new HashMap<>();
+    private final Map<Long, Shared> shared = new HashMap<>();
+
+    private record Shared(String name, byte[] value) {}
 
     ErofsReaderXattrs(ErofsReaderImage img) {
         this.img = img;
@@ -43,12 +45,12 @@ final class ErofsReaderXattrs {
         Map<String, byte[]> out = new LinkedHashMap<>();
         for (int i = 0; i < sharedCount; i++) {
             long id = u32(area, 12 + 4 * i);
-            Object[] e = shared.get(id);
+            Shared e = shared.get(id);
             if (e == null) {
                 e = readShared(nid, id);
                 shared.put(id, e);
             }
-            out.put((String) e[0], (byte[]) e[1]);
+            out.put(e.name(), e.value());
         }
         int p = 12 + 4 * sharedCount;
         while (p < size) {
@@ -70,7 +72,7 @@ final class ErofsReaderXattrs {
         }
     }
 
-    private Object[] readShared(long nid, long id) throws IOException {
+    private Shared readShared(long nid, long id) throws IOException {
         long pos = img.xattrBase + id * 4;
         byte[] h = img.read(pos, 4, "nid " + nid + ": shared xattr " + id);
         int nameLen = h[0] & 0xFF;
@@ -78,7 +80,7 @@ final class ErofsReaderXattrs {
         int valueSize = u16(h, 2);
         byte[] body = img.read(pos + 4, nameLen + valueSize, "nid " + nid + ": shared xattr " + id);
         String fullName = name(nid, pos, index, body, 0, nameLen);
-        return new Object[] {fullName, java.util.Arrays.copyOfRange(body, nameLen, nameLen + valueSize)};
+        return new Shared(fullName, java.util.Arrays.copyOfRange(body, nameLen, nameLen + valueSize));
     }
 
     private String name(long nid, long at, int index, byte[] b, int off, int len) {

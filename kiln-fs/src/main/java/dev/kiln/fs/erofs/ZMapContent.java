@@ -335,6 +335,10 @@ final class ZMapContent extends ErofsContent {
             else takeHead(j);
         }
 
+        private dev.kiln.fs.FormatException extentError(String problem) {
+            return error("extent at " + headLa + problem);
+        }
+
         private void takeHead(long lcn) {
             headLcn = lcn;
             headLa = (lcn << blkszbits) + e.lo;
@@ -348,18 +352,17 @@ final class ZMapContent extends ErofsContent {
             if (buf.length < llen) buf = new byte[Math.max(llen, Math.min(MAX_EXTENT, buf.length * 2))];
             pos = 0;
             limit = llen;
-            String where = "extent at " + headLa;
             if (tail && (advise & ADVISE_FRAGMENT_PCLUSTER) != 0) {
                 long off = fragmentOff;
                 if (!compact) off |= headPblk << 32;
                 if (off < 0 || off > packed.size() || llen > packed.size() - off) {
-                    throw error(where + ": fragment at " + off + " lies outside the packed inode");
+                    throw extentError(": fragment at " + off + " lies outside the packed inode");
                 }
                 try (InputStream pin = packed.open()) {
                     pin.skipNBytes(off);
-                    if (pin.readNBytes(buf, 0, llen) != llen) throw error(where + ": packed inode ends inside the fragment");
+                    if (pin.readNBytes(buf, 0, llen) != llen) throw extentError(": packed inode ends inside the fragment");
                 } catch (java.io.EOFException ex) {
-                    throw error(where + ": packed inode ends before the fragment");
+                    throw extentError(": packed inode ends before the fragment");
                 }
                 return;
             }
@@ -372,24 +375,24 @@ final class ZMapContent extends ErofsContent {
                 boolean big = (advise & (headType == TYPE_HEAD1 ? ADVISE_BIG_PCLUSTER_1 : ADVISE_BIG_PCLUSTER_2)) != 0;
                 long blocks = 1;
                 if (big && nonheadFollows) {
-                    if (cblk < 0) throw error(where + ": no compressed block count after the head lcluster");
+                    if (cblk < 0) throw extentError(": no compressed block count after the head lcluster");
                     blocks = cblk;
                 }
                 plen = (int) Math.min(Integer.MAX_VALUE, blocks << blkszbits);
-                if (blocks == 0 || plen > MAX_PCLUSTER) throw error(where + ": pcluster of " + blocks + " blocks");
+                if (blocks == 0 || plen > MAX_PCLUSTER) throw extentError(": pcluster of " + blocks + " blocks");
                 pa = headPblk << blkszbits;
                 if (pa + plen > imageSize) {
-                    throw error(where + ": pcluster at block " + headPblk + " (" + plen + " bytes) runs past the end of the image");
+                    throw extentError(": pcluster at block " + headPblk + " (" + plen + " bytes) runs past the end of the image");
                 }
             }
             if (in.length < plen) in = new byte[Math.max(plen, bs)];
             readAt(pa, in, 0, plen);
             if (headType == TYPE_PLAIN) {
-                if (llen > plen) throw error(where + ": " + llen + " bytes stored uncompressed in a " + plen + "-byte pcluster");
+                if (llen > plen) throw extentError(": " + llen + " bytes stored uncompressed in a " + plen + "-byte pcluster");
                 if ((advise & ADVISE_INTERLACED_PCLUSTER) != 0) {
                     // Interlaced: the extent starts at its in-block offset and wraps around.
                     int off = (int) (headLa & (bs - 1));
-                    if (off > plen) throw error(where + ": interlaced offset " + off + " outside a " + plen + "-byte pcluster");
+                    if (off > plen) throw extentError(": interlaced offset " + off + " outside a " + plen + "-byte pcluster");
                     int first = Math.min(llen, plen - off);
                     System.arraycopy(in, off, buf, 0, first);
                     System.arraycopy(in, 0, buf, first, llen - first);
@@ -399,13 +402,13 @@ final class ZMapContent extends ErofsContent {
                 return;
             }
             int alg = algs[headType == TYPE_HEAD1 ? 0 : 1];
-            if (alg != ALG_LZ4) throw error(where + ": unsupported compression algorithm " + alg + " (only LZ4 is supported)");
+            if (alg != ALG_LZ4) throw extentError(": unsupported compression algorithm " + alg + " (only LZ4 is supported)");
             int start = 0;
             if (zeroPadding) {
                 // The block is right-aligned in its pcluster; the kernel looks for its start in the first block only.
                 int scan = Math.min(plen, bs);
                 while (start < scan && in[start] == 0) start++;
-                if (start == scan) throw error(where + ": compressed data starts with an all-zero block");
+                if (start == scan) throw extentError(": compressed data starts with an all-zero block");
             }
             try {
                 int n;
@@ -416,9 +419,9 @@ final class ZMapContent extends ErofsContent {
                     // pcluster decodes to more than this extent: stop once the extent is full.
                     n = Lz4Decompressor.decompressPrefix(in, start, plen - start, buf, 0, llen);
                 }
-                if (n != llen) throw error(where + ": LZ4 data decodes to " + n + " bytes instead of " + llen);
+                if (n != llen) throw extentError(": LZ4 data decodes to " + n + " bytes instead of " + llen);
             } catch (Lz4Exception ex) {
-                throw error(where + " (pcluster at byte " + pa + "): corrupt LZ4 data: " + ex.getMessage());
+                throw extentError(" (pcluster at byte " + pa + "): corrupt LZ4 data: " + ex.getMessage());
             }
         }
     }
