@@ -98,6 +98,30 @@ class Lz4CompressorTest {
         }
     }
 
+    /**
+     * Match tables are never cleared between calls, only when their position counter would
+     * overflow (about every 2 GiB of input): output after that reset must still match a fresh
+     * instance. Zeros make 64 calls of 32 MiB cheap.
+     */
+    @Test
+    void outputSurvivesTableGenerationOverflow() {
+        byte[] zeros = new byte[32 << 20];
+        byte[] big = new byte[Lz4Blocks.bound(zeros.length)];
+        byte[] sample = Arrays.copyOf(text, 50_000);
+        for (Supplier<Lz4Compressor> factory : List.<Supplier<Lz4Compressor>>of(Lz4Compressor::fast,
+                () -> Lz4Compressor.hc(12))) {
+            Lz4Compressor used = factory.get();
+            byte[] expected = new byte[Lz4Blocks.bound(sample.length)];
+            int n = factory.get().compress(sample, 0, sample.length, expected, 0, expected.length);
+            for (int i = 0; i < 70; i++) {
+                assertThat(used.compress(zeros, 0, zeros.length, big, 0, big.length)).isPositive();
+                byte[] actual = new byte[expected.length];
+                int m = used.compress(sample, 0, sample.length, actual, 0, actual.length);
+                assertThat(Arrays.equals(actual, 0, m, expected, 0, n)).as("call %d", i).isTrue();
+            }
+        }
+    }
+
     @Test
     void rejectsLevelsOutsideOneToTwelve() {
         org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> Lz4Compressor.hc(0));
