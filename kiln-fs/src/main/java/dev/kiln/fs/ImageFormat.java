@@ -60,6 +60,23 @@ public enum ImageFormat {
         if (len >= 262 && head[257] == 'u' && head[258] == 's' && head[259] == 't' && head[260] == 'a' && head[261] == 'r') {
             return Optional.of(TAR);
         }
+        if (len >= 512 && head[0] != 0 && tarChecksumMatches(head)) return Optional.of(TAR); // v7: no magic
         return Optional.empty();
+    }
+
+    /** Whether the first 512 bytes are a tar header by its checksum (unsigned or signed sum, as readers accept). */
+    private static boolean tarChecksumMatches(byte[] h) {
+        long stored = 0;
+        int i = 148, digits = 0;
+        while (i < 156 && h[i] == ' ') i++;
+        for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++) stored = stored * 8 + (h[i] - '0');
+        if (digits == 0) return false;
+        long unsigned = 0, signed = 0;
+        for (int j = 0; j < 512; j++) {
+            int b = j >= 148 && j < 156 ? ' ' : h[j];
+            unsigned += b & 0xff;
+            signed += b;
+        }
+        return stored == unsigned || stored == signed;
     }
 }

@@ -36,6 +36,13 @@ public final class Tree {
         Dir(Metadata meta) { this.meta = meta; }
     }
 
+    /**
+     * The deepest path a tree accepts. A 4096-byte PATH_MAX holds at most 2048 one-letter
+     * components, and the walks below recurse once per level, so a hostile archive with a
+     * hundred thousand levels must be stopped here rather than overflow the stack.
+     */
+    public static final int MAX_DEPTH = 2048;
+
     private final Dir root;
     private Metadata implied;
 
@@ -64,6 +71,10 @@ public final class Tree {
      * even if the target path is replaced later, as when an image layer is extracted.
      */
     public void put(EntryPath path, Node node) {
+        if (path.depth() > MAX_DEPTH) {
+            throw new InvalidPathException(path.display().substring(0, 64) + "...: deeper than " + MAX_DEPTH
+                    + " levels (a 4096-byte PATH_MAX allows no more)");
+        }
         if (path.isRoot()) {
             if (!(node instanceof Node.Directory d)) {
                 throw new KilnException("the root must be a directory, not '" + Node.letter(node) + "'");

@@ -220,8 +220,8 @@ public final class CpioReader implements ImageReader {
             long v = 0;
             for (int i = 0; i < CpioFormat.NEWC_FIELD_WIDTH; i++) {
                 int c = win[at + i];
-                int d = Character.digit(c & 0xff, 16);
-                if (d < 0 || c < 0) {
+                int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (d < 0) {
                     throw FormatException.at(name, pos + f.offset() + i, null,
                             "field " + f.label() + " has a non-hex character " + describe(c) + " in its 8 digits");
                 }

@@ -95,6 +95,7 @@ class CpioRoundTripTest {
             assertThat(h.magic()).isEqualTo("070701");
             assertThat(h.devMajor()).isZero();
             assertThat(h.devMinor()).isZero();
+            assertThat(h.check()).as("c_check of " + h.name()).isZero();
             assertThat(h.name()).doesNotStartWith("./").doesNotStartWith("/");
             byName.put(h.name(), h);
             names.add(h.name());
