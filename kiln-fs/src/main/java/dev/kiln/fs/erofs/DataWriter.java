@@ -101,7 +101,8 @@ final class DataWriter {
             }
             default -> {
                 try (InputStream in = content.open()) {
-                    if (in.readNBytes(out, 0, size) != size) throw changed(where, size, -1);
+                    int n = in.readNBytes(out, 0, size);
+                    if (n != size) throw changed(where, size, n);
                 }
             }
         }

@@ -215,12 +215,18 @@ public final class ErofsWriter implements ImageWriter {
             }
             // Files that fit in their inode need no data blocks, so nothing orders them: they are
             // read on other threads while this one streams the rest (most files of a rootfs are small).
+            // A handful of files, or bytes already in memory (an in-process ROM build), are not
+            // worth a thread pool.
+            if (small.size() < 64 || small.stream().noneMatch(n -> n.content instanceof Content.Slice)) {
+                SmallFileReader.readAll(small);
+                small.clear();
+            }
             SmallFileReader smallReader = small.isEmpty() ? null : new SmallFileReader(small, threads);
             CompressionPipeline pipeline = compressible.isEmpty() ? null
                     : new CompressionPipeline(compressible, compressors(), pclusterSize, threads);
             try {
                 for (Inode n : inodes) {
-                    if (smallReader != null && isInodeOnly(n)) {
+                    if (isInodeOnly(n)) {
                         progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
                         continue;
                     }

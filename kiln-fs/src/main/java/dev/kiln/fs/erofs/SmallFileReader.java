@@ -30,13 +30,18 @@ final class SmallFileReader implements AutoCloseable {
         for (int i = 0; i < files.size(); i += CHUNK) {
             List<Inode> part = files.subList(i, Math.min(files.size(), i + CHUNK));
             tasks.add(pool.submit(() -> {
-                for (Inode n : part) {
-                    n.layout = ErofsFormat.INODE_FLAT_INLINE;
-                    n.iu = ErofsFormat.NULL_ADDR;
-                    n.body = DataWriter.readSmall(n.content, (int) n.size, n.path.toString());
-                }
+                readAll(part);
                 return null;
             }));
+        }
+    }
+
+    /** Reads {@code files} on the calling thread. */
+    static void readAll(List<Inode> files) throws IOException {
+        for (Inode n : files) {
+            n.layout = ErofsFormat.INODE_FLAT_INLINE;
+            n.iu = ErofsFormat.NULL_ADDR;
+            n.body = DataWriter.readSmall(n.content, (int) n.size, n.path.toString());
         }
     }
 

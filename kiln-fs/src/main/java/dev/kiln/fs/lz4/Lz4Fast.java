@@ -49,12 +49,13 @@ final class Lz4Fast implements Lz4Compressor {
     }
 
     private int startGeneration(int srcLen) {
-        if (nextGeneration > Integer.MAX_VALUE - MAX_DISTANCE - 1 - srcLen) {
+        if ((long) nextGeneration + srcLen + MAX_DISTANCE + 1 > Integer.MAX_VALUE) {
             Arrays.fill(table, 0);
             nextGeneration = MAX_DISTANCE + 1;
         }
         int generation = nextGeneration;
-        nextGeneration = generation + srcLen + MAX_DISTANCE + 1;
+        // Saturates only for inputs near 2 GiB; the next call then starts over with a clean table.
+        nextGeneration = (int) Math.min(Integer.MAX_VALUE, (long) generation + srcLen + MAX_DISTANCE + 1);
         return generation;
     }
 

@@ -49,6 +49,16 @@ class ErofsWriterMountTest {
         Files.write(data.resolve("random"), random(1 << 20 | 5000, 1));
         Files.write(data.resolve("zeros"), new byte[9 << 20]);
         Files.write(data.resolve("text"), SampleTree.bytes(10 << 20, 7));
+        // Raw extents between compressed ones inside one file, at unaligned offsets.
+        java.io.ByteArrayOutputStream mixed = new java.io.ByteArrayOutputStream();
+        mixed.write(random(300_001, 2));
+        mixed.write("compressible text line\n".repeat(20_000).getBytes());
+        mixed.write(random(100_003, 3));
+        mixed.write(new byte[70_000]);
+        Files.write(data.resolve("mixed"), mixed.toByteArray());
+        // Incompressible and larger than one compression batch, last in the tree: written
+        // compressed segment by segment, then rewritten plain over the same blocks.
+        Files.write(src.resolve("zz-random"), random((5 << 20) + 3, 4));
         Files.write(data.resolve("compact"), "mtime equals build time\n".getBytes());
         Files.write(data.resolve("big-link"), SampleTree.bytes(300_000, 3));
         Files.createLink(data.resolve("big-link2"), data.resolve("big-link"));

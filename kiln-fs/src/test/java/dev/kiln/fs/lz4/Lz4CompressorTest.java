@@ -89,11 +89,39 @@ class Lz4CompressorTest {
                 int n = z.compress(src, 0, len, dst, 0, dst.length);
                 assertDecodesTo(dst, n, src, len, "seed " + seed + " " + z);
                 int cap = random.nextInt(1, Math.max(2, n + 8));
-                byte[] small = new byte[cap];
+                byte[] small = new byte[cap + 32];
+                Arrays.fill(small, (byte) 0x77);
                 long r = z.compressDestSize(src, 0, len, small, 0, cap);
                 int consumed = Lz4Compressor.consumed(r);
                 assertThat(Lz4Compressor.written(r)).isBetween(1, cap);
+                for (int i = Lz4Compressor.written(r); i < small.length; i++) {
+                    assertThat(small[i]).as("seed %d cap %d: byte %d past the block", seed, cap, i).isEqualTo((byte) 0x77);
+                }
                 assertDecodesTo(small, Lz4Compressor.written(r), src, consumed, "seed " + seed + " cap " + cap + " " + z);
+            }
+        }
+    }
+
+    /**
+     * Match tables are never cleared between calls, only when their position counter would
+     * overflow (about every 2 GiB of input): output after that reset must still match a fresh
+     * instance. Zeros make 64 calls of 32 MiB cheap.
+     */
+    @Test
+    void outputSurvivesTableGenerationOverflow() {
+        byte[] zeros = new byte[32 << 20];
+        byte[] big = new byte[Lz4Blocks.bound(zeros.length)];
+        byte[] sample = Arrays.copyOf(text, 50_000);
+        for (Supplier<Lz4Compressor> factory : List.<Supplier<Lz4Compressor>>of(Lz4Compressor::fast,
+                () -> Lz4Compressor.hc(12))) {
+            Lz4Compressor used = factory.get();
+            byte[] expected = new byte[Lz4Blocks.bound(sample.length)];
+            int n = factory.get().compress(sample, 0, sample.length, expected, 0, expected.length);
+            for (int i = 0; i < 70; i++) {
+                assertThat(used.compress(zeros, 0, zeros.length, big, 0, big.length)).isPositive();
+                byte[] actual = new byte[expected.length];
+                int m = used.compress(sample, 0, sample.length, actual, 0, actual.length);
+                assertThat(Arrays.equals(actual, 0, m, expected, 0, n)).as("call %d", i).isTrue();
             }
         }
     }
