@@ -89,10 +89,14 @@ class Lz4CompressorTest {
                 int n = z.compress(src, 0, len, dst, 0, dst.length);
                 assertDecodesTo(dst, n, src, len, "seed " + seed + " " + z);
                 int cap = random.nextInt(1, Math.max(2, n + 8));
-                byte[] small = new byte[cap];
+                byte[] small = new byte[cap + 32];
+                Arrays.fill(small, (byte) 0x77);
                 long r = z.compressDestSize(src, 0, len, small, 0, cap);
                 int consumed = Lz4Compressor.consumed(r);
                 assertThat(Lz4Compressor.written(r)).isBetween(1, cap);
+                for (int i = Lz4Compressor.written(r); i < small.length; i++) {
+                    assertThat(small[i]).as("seed %d cap %d: byte %d past the block", seed, cap, i).isEqualTo((byte) 0x77);
+                }
                 assertDecodesTo(small, Lz4Compressor.written(r), src, consumed, "seed " + seed + " cap " + cap + " " + z);
             }
         }
