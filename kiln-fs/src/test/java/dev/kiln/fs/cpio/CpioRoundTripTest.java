@@ -259,6 +259,17 @@ class CpioRoundTripTest {
     }
 
     @Test
+    void aFailureMidwayStopsTheOutputThread() throws Exception {
+        Tree t = new Tree();
+        // Large enough to be handed to the output thread rather than copied into the buffer.
+        t.put(EntryPath.parse("a/big"), new Node.File(Metadata.of(0644), Content.of(SampleTree.bytes(2_000_000, 1))));
+        t.put(EntryPath.parse("b/late"), new Node.File(Metadata.of(0644).withMtime(-5, 0), Content.of(new byte[] {1})));
+        assertThatThrownBy(() -> CpioTesting.write(t, CpioTesting.newc(), tmp.resolve("bad.cpio")))
+                .isInstanceOf(KilnException.class).hasMessageContaining("/b/late").hasMessageContaining("mtime -5");
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(th -> th.getName().equals("kiln-cpio-output"));
+    }
+
+    @Test
     void contentThatLiesAboutItsSizeIsCaught() throws Exception {
         Tree t = new Tree();
         t.put(EntryPath.parse("liar"), new Node.File(Metadata.of(0644), new Content() {
