@@ -86,7 +86,7 @@ class CliTest {
         assertThat(Cli.run("build", src.toString(), "-o", gz.toString()).exit()).isZero();
         Cli c = Cli.run("check", gz.toString(), "--target", "unikraft");
         assertThat(c.exit()).isEqualTo(1);
-        assertThat(c.out()).contains("error: gzip compression: ukcpio cannot decompress").contains("hard link to /links/hard1");
+        assertThat(c.out()).contains("error: gzip compression: ukcpio cannot decompress").contains("error: /links/hard1: hard link stored without data");
         assertThat(Cli.run("check", gz.toString(), "--target", "linux").exit()).isZero();
         Cli j = Cli.run("check", "--json", gz.toString(), "--target", "unikraft");
         assertThat(j.out()).contains("\"ok\":false").contains("\"severity\":\"error\"");
@@ -111,6 +111,30 @@ class CliTest {
         assertThat(c.exit()).isZero();
         assertThat(c.out()).contains("info: needs Linux " + (options.contains("-C65536") ? "5.13" : options.contains("ztail") ? "5.17"
                 : options.contains("chunk") ? "5.15" : "5.4"));
+    }
+
+    @Test
+    void checkSeesArchiveOrderThatUnikraftCannotExtract() throws Exception {
+        // find -depth lists children before their directories: fine for Linux, fatal for ukcpio.
+        Path depthFirst = tmp.resolve("depth.cpio");
+        SampleTree.run(src, "sh", "-c", "find . -depth | cpio -o -H newc --quiet > " + depthFirst);
+        Cli c = Cli.run("check", depthFirst.toString(), "--target", "unikraft");
+        assertThat(c.exit()).isEqualTo(1);
+        assertThat(c.out()).contains(": its directory /bin comes later in the archive: ukcpio creates no parent directories, the boot fails");
+        assertThat(Cli.run("check", depthFirst.toString(), "--target", "linux").exit()).isZero();
+
+        // A member whose directory is never listed at all.
+        Path orphan = tmp.resolve("orphan.cpio");
+        SampleTree.run(src, "sh", "-c", "echo etc/hostname | cpio -o -H newc --quiet > " + orphan);
+        assertThat(Cli.run("check", orphan.toString(), "--target", "unikraft").out())
+                .contains("there is no entry for its directory /etc");
+
+        // kiln's own unikraft build passes its own check.
+        Path kiln = tmp.resolve("kiln.cpio");
+        assertThat(Cli.run("build", src.toString(), "-o", kiln.toString(), "--target", "unikraft").exit()).isZero();
+        Cli ok = Cli.run("check", kiln.toString(), "--target", "unikraft");
+        assertThat(ok.out()).doesNotContain("error:");
+        assertThat(ok.exit()).isZero();
     }
 
     @Test
