@@ -36,8 +36,9 @@ import java.util.Map;
  * <p>It follows Linux's initramfs unpacker where consumers differ: later entries for a path
  * replace earlier ones, regular files (and special files) with nlink &gt; 1 form hard-link groups
  * keyed by (devmajor, devminor, ino) whose data may travel on any link, and archives concatenated
- * after a trailer (with NUL padding in between) are read on. crc checksums are not verified:
- * that would mean reading every byte up front, and neither Linux nor Unikraft checks them.
+ * after a trailer (with NUL padding in between) are read on. crc ({@code 070702}) checksums of
+ * regular files are verified as Linux verifies them (it refuses the initramfs on a mismatch), so
+ * a crc archive's data is read once, streaming, when it is opened; Unikraft ignores the sums.
  */
 public final class CpioReader implements ImageReader {
     @Override
@@ -266,6 +267,7 @@ public final class CpioReader implements ImageReader {
                 switch (type) {
                     case Node.S_IFDIR -> tree.put(path, new Node.Directory(meta));
                     case Node.S_IFREG -> {
+                        if (h.kind() == Kind.CRC) verifyChecksum(pos, entry, h, dataAt);
                         Node.File f = new Node.File(meta, Content.slice(image, dataAt, h.fileSize()));
                         if (h.nlink() > 1) putLinked(path, f, h); else tree.put(path, f);
                     }
@@ -286,6 +288,24 @@ public final class CpioReader implements ImageReader {
                 throw e;
             } catch (KilnException e) {
                 throw FormatException.at(name, pos, entry, e.getMessage());
+            }
+        }
+
+        /** The unsigned 32-bit sum of the data bytes must equal c_check, as Linux's unpacker demands. */
+        private void verifyChecksum(long pos, String entry, Header h, long dataAt) throws IOException {
+            long sum = 0;
+            long p = dataAt, end = dataAt + h.fileSize();
+            while (p < end) {
+                int n = fill(p, (int) Math.min(win.length, end - p));
+                if (n <= 0) throw FormatException.at(name, p, entry, "truncated data");
+                int at = index(p);
+                for (int i = 0; i < n; i++) sum += win[at + i] & 0xff;
+                p += n;
+            }
+            sum &= 0xFFFF_FFFFL;
+            if (sum != h.check()) {
+                throw FormatException.at(name, pos, entry, String.format("bad data checksum: c_check is %08X, the data sums to %08X",
+                        h.check(), sum));
             }
         }
 

@@ -23,6 +23,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
 
 /**
  * Writes SVR4 newc ({@code 070701}) or crc ({@code 070702}) archives, the format both Linux's
@@ -82,13 +83,10 @@ public final class CpioWriter implements ImageWriter {
 
         private final Options options;
         private final byte[] magic;
-        /** The uncompressed output, or null when writing through {@link #compressor}. */
-        private final WritableByteChannel file;
-        private final OutputStream compressor;
-        private final WritableByteChannel compressorChannel;
         private final Progress progress;
-        /** Headers and small files collect here; direct for channel writes, on-heap for a compressor. */
-        private final ByteBuffer buf;
+        private final Output output;
+        /** Headers and small files collect here until the buffer goes to {@link #output}. */
+        private ByteBuffer buf;
         /** One header plus the longest name, assembled before it is copied into {@link #buf}. */
         private final byte[] header = new byte[CpioFormat.NEWC_HEADER_SIZE + CpioFormat.MAX_NAME_SIZE + 4];
         /** Bytes of archive produced so far, for the final block padding. */
@@ -115,14 +113,20 @@ public final class CpioWriter implements ImageWriter {
         Session(Options options, WritableByteChannel file, OutputStream compressor, Progress progress) {
             this.options = options;
             this.magic = (options.crc() ? CpioFormat.MAGIC_CRC : CpioFormat.MAGIC_NEWC).getBytes(StandardCharsets.US_ASCII);
-            this.file = file;
-            this.compressor = compressor;
-            this.compressorChannel = compressor == null ? null : Channels.newChannel(compressor);
             this.progress = progress == null ? Progress.NONE : progress;
-            this.buf = file != null ? ByteBuffer.allocateDirect(BUFFER_SIZE) : ByteBuffer.allocate(BUFFER_SIZE);
+            this.output = new Output(file, compressor, options.crc());
         }
 
         void write(Tree tree) throws IOException {
+            try (output) {
+                buf = output.take();
+                writeEntries(tree);
+                flush();
+                output.finish();
+            }
+        }
+
+        private void writeEntries(Tree tree) throws IOException {
             for (Entry e : tree.entries()) {
                 EntryPath path = e.path();
                 Node node = e.node();
@@ -150,7 +154,6 @@ public final class CpioWriter implements ImageWriter {
             ensure(pad);
             buf.put(ZEROS, 0, pad);
             position += pad;
-            flush();
         }
 
         private long nextIno(EntryPath path) {
@@ -249,27 +252,15 @@ public final class CpioWriter implements ImageWriter {
                 pad4();
                 return size;
             }
+            long sum;
             try {
-                long sum = options.crc() ? checksum(c) : 0;
-                writeHeader(path, ino, f.mode(), f.meta(), nlink, size, 0, 0, sum);
-                flush();
-                if (file != null && !options.crc() && c instanceof Content.Slice) {
-                    // Straight to the output file: FileChannel.transferTo becomes copy_file_range.
-                    c.writeTo(file);
-                } else {
-                    CheckingChannel check = new CheckingChannel(file != null ? file : compressorChannel, options.crc());
-                    c.writeTo(check);
-                    if (check.count != size) {
-                        throw new KilnException("content wrote " + check.count + " bytes, expected " + size);
-                    }
-                    if (options.crc() && (check.sumValue & 0xFFFF_FFFFL) != sum) {
-                        throw new KilnException("content changed while it was being written (checksum differs)");
-                    }
-                }
+                sum = options.crc() ? checksum(c) : 0;
             } catch (KilnException e) {
-                // Content errors name a host file or nothing at all; the user needs the entry too.
                 throw new KilnException(path + ": " + e.getMessage(), e);
             }
+            writeHeader(path, ino, f.mode(), f.meta(), nlink, size, 0, 0, sum);
+            flush();
+            output.transfer(new Transfer(path, c, size, sum));
             position += size;
             pad4();
             return size;
@@ -396,18 +387,173 @@ public final class CpioWriter implements ImageWriter {
             if (buf.remaining() < n) flush();
         }
 
+        /** Hands the filled buffer to the output thread and carries on in a free one. */
         private void flush() throws IOException {
             buf.flip();
-            if (file != null) {
-                while (buf.hasRemaining()) file.write(buf);
-            } else {
-                compressor.write(buf.array(), buf.arrayOffset(), buf.limit());
-            }
-            buf.clear();
+            output.write(buf);
+            buf = output.take();
         }
 
         private static KilnException tooBig(EntryPath path, String field, long value) {
             return new KilnException(path + ": " + field + " " + value + " does not fit cpio newc's unsigned 32-bit field");
+        }
+    }
+
+    /** A large content to copy to the output after the buffers handed over before it. */
+    private record Transfer(EntryPath path, Content content, long size, long sum) {}
+
+    /**
+     * The writing half of a session, on a thread of its own: filled buffers and large contents
+     * go out in the order they were handed over while the session thread reads the next files.
+     * On two cores, opening and reading small files then overlaps with the writes, copy_file_range
+     * calls or compression of what came before. The output never reorders anything, so the bytes
+     * are the same as a single thread would write.
+     */
+    private static final class Output implements AutoCloseable {
+        private static final Object END = new Object();
+        /** Three buffers: one being filled, one being written, one spare to absorb jitter. */
+        private static final int BUFFERS = 3;
+
+        /** The uncompressed output, or null when writing through {@link #compressor}. */
+        private final WritableByteChannel file;
+        private final OutputStream compressor;
+        private final WritableByteChannel compressorChannel;
+        private final boolean crc;
+        private final ArrayBlockingQueue<Object> tasks = new ArrayBlockingQueue<>(BUFFERS + 2);
+        private final ArrayBlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
+        private final Thread thread;
+        /** The first error of the output thread; later tasks are skipped, buffers still come back. */
+        private volatile Throwable failure;
+
+        Output(WritableByteChannel file, OutputStream compressor, boolean crc) {
+            this.file = file;
+            this.compressor = compressor;
+            this.compressorChannel = compressor == null ? null : Channels.newChannel(compressor);
+            this.crc = crc;
+            for (int i = 0; i < BUFFERS; i++) {
+                // Direct buffers go to a channel without a copy; a compressor wants a byte[].
+                free.add(file != null ? ByteBuffer.allocateDirect(Session.BUFFER_SIZE) : ByteBuffer.allocate(Session.BUFFER_SIZE));
+            }
+            this.thread = Thread.ofPlatform().name("kiln-cpio-output").daemon().start(this::run);
+        }
+
+        ByteBuffer take() throws IOException {
+            try {
+                return free.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while writing the archive");
+            }
+        }
+
+        void write(ByteBuffer filled) throws IOException {
+            rethrow();
+            put(filled);
+        }
+
+        void transfer(Transfer t) throws IOException {
+            rethrow();
+            put(t);
+        }
+
+        /** Waits until everything handed over is written. */
+        void finish() throws IOException {
+            put(END);
+            join();
+            rethrow();
+        }
+
+        /** Stops the thread after a failure of the session thread; a no-op after {@link #finish}. */
+        @Override
+        public void close() throws IOException {
+            if (!thread.isAlive()) return;
+            failure = failure != null ? failure : new KilnException("archive abandoned");
+            put(END);
+            join();
+        }
+
+        private void put(Object task) throws IOException {
+            try {
+                tasks.put(task);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while writing the archive");
+            }
+        }
+
+        private void join() throws IOException {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while writing the archive");
+            }
+        }
+
+        private void rethrow() throws IOException {
+            Throwable f = failure;
+            if (f == null) return;
+            switch (f) {
+                case IOException io -> throw io;
+                case RuntimeException re -> throw re;
+                case Error err -> throw err;
+                default -> throw new IOException(f);
+            }
+        }
+
+        private void run() {
+            while (true) {
+                Object task;
+                try {
+                    task = tasks.take();
+                } catch (InterruptedException e) {
+                    failure = new java.io.InterruptedIOException("archive output interrupted");
+                    return;
+                }
+                if (task == END) return;
+                try {
+                    if (failure == null) {
+                        if (task instanceof ByteBuffer b) writeBuffer(b); else copy((Transfer) task);
+                    }
+                } catch (Throwable e) {
+                    failure = e;
+                } finally {
+                    if (task instanceof ByteBuffer b) {
+                        b.clear();
+                        free.add(b);
+                    }
+                }
+            }
+        }
+
+        private void writeBuffer(ByteBuffer b) throws IOException {
+            if (file != null) {
+                while (b.hasRemaining()) file.write(b);
+            } else {
+                compressor.write(b.array(), b.arrayOffset(), b.limit());
+            }
+        }
+
+        private void copy(Transfer t) throws IOException {
+            Content c = t.content();
+            try {
+                if (file != null && !crc && c instanceof Content.Slice) {
+                    // Straight to the output file: FileChannel.transferTo becomes copy_file_range.
+                    c.writeTo(file);
+                    return;
+                }
+                CheckingChannel check = new CheckingChannel(file != null ? file : compressorChannel, crc);
+                c.writeTo(check);
+                if (check.count != t.size()) {
+                    throw new KilnException("content wrote " + check.count + " bytes, expected " + t.size());
+                }
+                if (crc && (check.sumValue & 0xFFFF_FFFFL) != t.sum()) {
+                    throw new KilnException("content changed while it was being written (checksum differs)");
+                }
+            } catch (KilnException e) {
+                // Content errors name a host file or nothing at all; the user needs the entry too.
+                throw new KilnException(t.path() + ": " + e.getMessage(), e);
+            }
         }
     }
 

@@ -94,6 +94,41 @@ abstract class ErofsContent implements Content {
             return n;
         }
 
+        /**
+         * Skips without copying: buffered bytes first, then whatever {@link #skipUnbuffered}
+         * can pass over without decoding (segments by arithmetic, compressed extents by their
+         * index), so reading the tail of a large file does not cost reading all of it.
+         */
+        @Override
+        public long skip(long n) throws IOException {
+            if (n <= 0 || remaining == 0) return 0;
+            long want = Math.min(n, remaining);
+            int fromBuf = (int) Math.min(limit - pos, want);
+            pos += fromBuf;
+            remaining -= fromBuf;
+            if (fromBuf == want) return want;
+            long more = skipUnbuffered(want - fromBuf);
+            remaining -= more;
+            return fromBuf + more;
+        }
+
+        /**
+         * Skips {@code n} bytes (at most what remains) with the buffer empty, and returns how many
+         * were skipped. An implementation may leave a partly consumed piece in {@code buf}.
+         */
+        long skipUnbuffered(long n) throws IOException {
+            long done = 0;
+            while (done < n) {
+                refill();
+                int piece = limit - pos;
+                if (piece <= 0 || piece > remaining - done) throw error("data mapping does not match the file size");
+                int k = (int) Math.min(piece, n - done);
+                pos += k;
+                done += k;
+            }
+            return done;
+        }
+
         @Override
         public void close() throws IOException {
             ch.close();
@@ -124,6 +159,22 @@ abstract class ErofsContent implements Content {
 
             /** Sets {@code segPos}/{@code segLeft} to the next segment (already range-checked). */
             abstract void nextSegment() throws IOException;
+
+            @Override
+            long skipUnbuffered(long n) throws IOException {
+                long done = 0;
+                while (done < n) {
+                    if (segLeft == 0) {
+                        nextSegment();
+                        if (segLeft <= 0) throw error("empty data segment");
+                    }
+                    long k = Math.min(segLeft, n - done);
+                    if (segPos >= 0) segPos += k;
+                    segLeft -= k;
+                    done += k;
+                }
+                return done;
+            }
 
             @Override
             void refill() throws IOException {

@@ -6,12 +6,13 @@ import java.nio.ByteOrder;
 /**
  * The EROFS on-disk format: constants and one record per on-disk structure, named after
  * {@code include/erofs_fs.h} (erofs-utils / Linux {@code fs/erofs/erofs_fs.h}). Pure values, no
- * I/O: the writer and the reader share only this file. All integers are little-endian.
+ * I/O, no state: the one file a writer and a reader of this package may share. All integers are
+ * little-endian.
  *
  * <p>Each record's {@code put} encodes it at an absolute offset of a little-endian buffer, so
  * callers can lay many structures into one big metadata buffer without per-structure arrays.
  */
-public final class ErofsFormat {
+final class ErofsFormat {
     private ErofsFormat() {}
 
     // ---- global ----

@@ -173,8 +173,9 @@ public final class ErofsReader implements ImageReader {
                     throw img.error(nid, -1, where + ": invalid name \"" + EntryPath.printable(name) + "\"");
                 }
                 if (!names.add(name)) throw img.error(nid, -1, "duplicate name \"" + EntryPath.printable(name) + "\"");
-                if (at.value().length() + 1 + name.length() > MAX_PATH
-                        && Utf8Length.of(at.value()) + 1 + Utf8Length.of(name) > MAX_PATH) {
+                // A UTF-16 unit takes at most 3 UTF-8 bytes, so only long paths need counting.
+                int units = at.value().length() + 1 + name.length();
+                if (units > MAX_PATH || (units * 3 > MAX_PATH && Utf8Length.of(at.value()) + 1 + Utf8Length.of(name) > MAX_PATH)) {
                     throw img.error(nid, -1, "path " + show(at) + "/... is longer than " + MAX_PATH + " bytes");
                 }
                 addChild(childNid, new Where(at, name), pending);

@@ -18,8 +18,7 @@ final class MetadataAllocator {
     private static final int LEVELS = BLOCK_SIZE / SLOT_SIZE;
 
     /** Open blocks by used bytes / 32; each holds absolute block numbers. */
-    @SuppressWarnings("unchecked")
-    private final ArrayDeque<Long>[] buckets = new ArrayDeque[LEVELS];
+    private final java.util.List<ArrayDeque<Long>> buckets = new java.util.ArrayList<>(LEVELS);
     private long nextBlock;
     private final long firstNewBlock;
 
@@ -27,21 +26,21 @@ final class MetadataAllocator {
     MetadataAllocator(long firstNewBlock) {
         this.firstNewBlock = firstNewBlock;
         this.nextBlock = firstNewBlock;
-        for (int i = 0; i < LEVELS; i++) buckets[i] = new ArrayDeque<>();
+        for (int i = 0; i < LEVELS; i++) buckets.add(new ArrayDeque<>());
     }
 
     /** Offers the free end of a block laid out elsewhere (block 0 after the superblock area). */
     void addOpen(long block, int usedBytes) {
         int u = roundUp(usedBytes);
         if (u >= BLOCK_SIZE) return;
-        buckets[u / SLOT_SIZE].addLast(block);
+        buckets.get(u / SLOT_SIZE).addLast(block);
     }
 
     /** Returns the byte offset for {@code size} bytes, 32-byte aligned. */
     long allocate(int size) {
         if (size <= BLOCK_SIZE) {
             for (int level = (BLOCK_SIZE - size) / SLOT_SIZE; level >= 1; level--) {
-                Long block = buckets[level].pollFirst();
+                Long block = buckets.get(level).pollFirst();
                 if (block != null) {
                     int u = level * SLOT_SIZE;
                     long pos = block * BLOCK_SIZE + u;

@@ -19,11 +19,17 @@ final class PclusterPacker {
     private final Lz4Compressor lz4;
     private final int pclusterSize;
     private final byte[] scratch;
+    private Lz4Compressor fast;
 
     PclusterPacker(Lz4Compressor lz4, int pclusterSize) {
         this.lz4 = lz4;
         this.pclusterSize = pclusterSize;
         this.scratch = new byte[pclusterSize];
+    }
+
+    private Lz4Compressor fallback() {
+        if (fast == null) fast = Lz4Compressor.fast();
+        return fast;
     }
 
     /** Upper bound of the output for {@code len} input bytes: compressed pclusters never grow data, the last raw block may. */
@@ -43,6 +49,12 @@ final class PclusterPacker {
             int rawBlocks = 1;
             if (rem > BLOCK_SIZE) {
                 long r = lz4.compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
+                if (!Lz4BlockRules.hold(scratch, 0, Lz4Compressor.written(r), Lz4Compressor.consumed(r))) {
+                    // A block the kernel would reject (seen from the HC compressor at the end of a
+                    // file): this window goes through the fast compressor instead.
+                    r = fallback().compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
+                    if (!Lz4BlockRules.hold(scratch, 0, Lz4Compressor.written(r), Lz4Compressor.consumed(r))) r = 0;
+                }
                 int consumed = Lz4Compressor.consumed(r);
                 int written = Lz4Compressor.written(r);
                 int blocks = (written + BLOCK_SIZE - 1) / BLOCK_SIZE;

@@ -303,8 +303,13 @@ final class ZMapContent extends ErofsContent {
             return ErofsReaderImage.i32(window, base + bitPos / 8) >>> (bitPos & 7);
         }
 
-        @Override
-        void refill() throws IOException {
+        // The extent found by scanExtent(), not yet produced or skipped.
+        private long extLen, extNextHead;
+        private boolean extTail, extNonheadFollows;
+        private int extCblk;
+
+        /** Finds where the current extent ends: the next head, or the end of the file. */
+        private void scanExtent() throws IOException {
             if (done) throw error("compressed extents end before the file size");
             if (!started) {
                 decode(0);
@@ -312,7 +317,6 @@ final class ZMapContent extends ErofsContent {
                 takeHead(0);
                 started = true;
             }
-            // Find where this extent ends: the next head, or the end of the file.
             long j = headLcn + 1;
             int cblk = -1;
             boolean nonheadFollows = false;
@@ -326,13 +330,44 @@ final class ZMapContent extends ErofsContent {
                 j++;
             }
             long nextLa = j < totalIdx ? (j << blkszbits) + e.lo : size;
-            long end = Math.min(nextLa, size);
-            long llen = end - headLa;
-            boolean tail = nextLa >= size;
+            long llen = Math.min(nextLa, size) - headLa;
             if (llen <= 0 || llen > MAX_EXTENT) throw error("extent at " + headLa + " has impossible length " + llen);
-            produce(llen, tail, nonheadFollows, cblk);
-            if (tail) done = true;
-            else takeHead(j);
+            extLen = llen;
+            extTail = nextLa >= size;
+            extNonheadFollows = nonheadFollows;
+            extCblk = cblk;
+            extNextHead = j;
+        }
+
+        /** Moves on to the extent after the scanned one; {@code e} still holds the next head's entry. */
+        private void finishExtent() {
+            if (extTail) done = true;
+            else takeHead(extNextHead);
+        }
+
+        @Override
+        void refill() throws IOException {
+            scanExtent();
+            produce(extLen, extTail, extNonheadFollows, extCblk);
+            finishExtent();
+        }
+
+        /** Skips whole extents from the index alone; only the one the skip ends in is decoded. */
+        @Override
+        long skipUnbuffered(long n) throws IOException {
+            long skipped = 0;
+            while (skipped < n) {
+                scanExtent();
+                if (extLen > n - skipped) {
+                    produce(extLen, extTail, extNonheadFollows, extCblk);
+                    finishExtent();
+                    pos = (int) (n - skipped);
+                    return n;
+                }
+                skipped += extLen;
+                finishExtent();
+            }
+            return skipped;
         }
 
         private dev.kiln.fs.FormatException extentError(String problem) {

@@ -241,6 +241,22 @@ class CpioReaderTest {
                 .hasMessageContaining("gzip-compressed archive follows the trailer");
     }
 
+    @Test
+    void crcArchivesWithAWrongDataSumAreRefusedLikeLinuxDoes() throws Exception {
+        byte[] data = "kiln\n".getBytes(StandardCharsets.US_ASCII); // 107+105+108+110+10 = 0x1B8
+        String[] f = fields(0100644, 2, 1);
+        f[6] = String.format("%08X", data.length);
+        f[12] = "000001B8";
+        byte[] good = new RawCpio.Builder().magic("070702").rawHeader(f, "a\0".getBytes(StandardCharsets.US_ASCII), data)
+                .trailer().build();
+        assertThat(text(read(good), "a")).isEqualTo("kiln\n");
+        f[12] = "000001B9";
+        byte[] bad = new RawCpio.Builder().magic("070702").rawHeader(f, "a\0".getBytes(StandardCharsets.US_ASCII), data)
+                .trailer().build();
+        assertFails(bad).hasMessageContaining("offset 0 (entry \"a\")")
+                .hasMessageContaining("bad data checksum: c_check is 000001B9, the data sums to 000001B8");
+    }
+
     // ---- helpers ----
 
     private static String[] fields(long mode, long nameSize, long nlink) {

@@ -170,6 +170,27 @@ class CpioRoundTripTest {
     }
 
     @Test
+    void linkedSpecialsShareAnInodeWhileLinkedSymlinksBecomeCopies() throws Exception {
+        Tree t = new Tree();
+        t.put(EntryPath.parse("p1"), new Node.Fifo(Metadata.of(0600)));
+        t.put(EntryPath.parse("p2"), new Node.HardLink(EntryPath.parse("p1")));
+        t.put(EntryPath.parse("s1"), new Node.Symlink(Metadata.of(0777), "target"));
+        t.put(EntryPath.parse("s2"), new Node.HardLink(EntryPath.parse("s1")));
+        Path archive = CpioTesting.write(t, CpioTesting.newc(), tmp.resolve("l.cpio"));
+        byte[] bytes = Files.readAllBytes(archive);
+        Map<String, RawCpio.Header> byName = new HashMap<>();
+        for (RawCpio.Header h : RawCpio.parse(bytes)) byName.put(h.name(), h);
+        assertThat(byName.get("p1").ino()).isEqualTo(byName.get("p2").ino());
+        assertThat(byName.get("p2").nlink()).isEqualTo(2);
+        // Linux's unpacker creates every symlink on its own, so each carries its target.
+        assertThat(byName.get("s1").ino()).isNotEqualTo(byName.get("s2").ino());
+        assertThat(new String(byName.get("s2").data(bytes))).isEqualTo("target");
+
+        String back = Listing.of(new CpioReader().read(archive), Listing.Options.ALL);
+        assertThat(back).contains("/p2 p 0600 0:0 t=0 link=/p1").contains("/s2 l 0777 0:0 t=0 -> target\n");
+    }
+
+    @Test
     void sameTreeFromDifferentlyOrderedCopiesGivesIdenticalBytes() throws Exception {
         Path a = Files.createDirectory(tmp.resolve("a")), b = Files.createDirectory(tmp.resolve("b"));
         List<String> names = new ArrayList<>();
@@ -235,6 +256,17 @@ class CpioRoundTripTest {
         }));
         assertThatThrownBy(() -> CpioTesting.write(t, CpioTesting.newc(), tmp.resolve("bad.cpio")))
                 .isInstanceOf(KilnException.class).hasMessageContaining("/huge").hasMessageContaining("file size");
+    }
+
+    @Test
+    void aFailureMidwayStopsTheOutputThread() throws Exception {
+        Tree t = new Tree();
+        // Large enough to be handed to the output thread rather than copied into the buffer.
+        t.put(EntryPath.parse("a/big"), new Node.File(Metadata.of(0644), Content.of(SampleTree.bytes(2_000_000, 1))));
+        t.put(EntryPath.parse("b/late"), new Node.File(Metadata.of(0644).withMtime(-5, 0), Content.of(new byte[] {1})));
+        assertThatThrownBy(() -> CpioTesting.write(t, CpioTesting.newc(), tmp.resolve("bad.cpio")))
+                .isInstanceOf(KilnException.class).hasMessageContaining("/b/late").hasMessageContaining("mtime -5");
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(th -> th.getName().equals("kiln-cpio-output"));
     }
 
     @Test

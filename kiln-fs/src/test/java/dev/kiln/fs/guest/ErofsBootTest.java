@@ -1,5 +1,6 @@
 package dev.kiln.fs.guest;
 
+import dev.kiln.fs.testing.HostTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.fs.AtomicFile;

@@ -1,5 +1,6 @@
 package dev.kiln.fs.tar;
 
+import dev.kiln.fs.testing.HostTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -39,7 +40,7 @@ class TarInteropTest {
 
     @Test
     void gnuTarExtractsKilnOutputIdentically() throws Exception {
-        Path tar = TarTesting.write(HostTree.of(rich), tmp.resolve("kiln.tar"), Compression.NONE);
+        Path tar = TarTesting.write(HostTrees.read(rich), tmp.resolve("kiln.tar"), Compression.NONE);
         Path out = Files.createDirectory(tmp.resolve("out"));
         TarTesting.tool("tar", null, "tar", "-xpf", tar.toString(), "--xattrs", "--xattrs-include=*",
                 "--numeric-owner", "-C", out.toString());
@@ -48,7 +49,7 @@ class TarInteropTest {
 
     @Test
     void bsdtarExtractsKilnOutputIdentically() throws Exception {
-        Path tar = TarTesting.write(HostTree.of(rich), tmp.resolve("kiln.tar"), Compression.NONE);
+        Path tar = TarTesting.write(HostTrees.read(rich), tmp.resolve("kiln.tar"), Compression.NONE);
         Path out = Files.createDirectory(tmp.resolve("out"));
         TarTesting.tool("libarchive-tools", null, "bsdtar", "-xpf", tar.toString(), "-C", out.toString());
         // bsdtar sets the mode of "./" but never its mtime, not even from its own archives.
@@ -58,14 +59,14 @@ class TarInteropTest {
 
     @Test
     void gnuTarListsKilnOutputWithoutComplaint() throws Exception {
-        Path tar = TarTesting.write(HostTree.of(rich), tmp.resolve("kiln.tar"), Compression.NONE);
+        Path tar = TarTesting.write(HostTrees.read(rich), tmp.resolve("kiln.tar"), Compression.NONE);
         String listing = TarTesting.tool("tar", null, "tar", "-tvf", tar.toString(), "--numeric-owner");
         assertThat(listing).doesNotContain("tar:").contains("./etc/passwd").contains("./links/hard2 link to ./links/hard1");
     }
 
     @Test
     void gnuTarExtractsKilnZstdOutput() throws Exception {
-        var tree = HostTree.of(ustar);
+        var tree = HostTrees.read(ustar);
         tree.remove(TarTesting.BIG_FILE); // zstd -19 on it would take seconds and prove nothing more
         Path tar = TarTesting.write(tree, tmp.resolve("kiln.tar.zst"), Compression.ZSTD);
         Path out = Files.createDirectory(tmp.resolve("out"));

@@ -1,5 +1,6 @@
 package dev.kiln.fs.tar;
 
+import dev.kiln.fs.testing.HostTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,7 +41,7 @@ class TarRoundTripTest {
 
     @Test
     void richSampleSurvivesKilnToKiln() throws Exception {
-        Tree tree = HostTree.of(sample);
+        Tree tree = HostTrees.read(sample);
         Path tar = TarTesting.write(tree, tmp.resolve("out.tar"), Compression.NONE);
         Tree back = new TarReader().read(tar);
         String expected = Listing.of(sample, EXACT);
@@ -54,7 +55,7 @@ class TarRoundTripTest {
     @EnumSource(Compression.class)
     void compressedOutputReadsBackThroughImages(Compression c) throws Exception {
         // Without the 3 MiB file: zstd -19 and xz on it would dominate the suite's time.
-        Tree tree = HostTree.of(sample);
+        Tree tree = HostTrees.read(sample);
         tree.remove(TarTesting.BIG_FILE);
         Path tar = TarTesting.write(tree, tmp.resolve("out.tar" + c.suffix()), c);
         assertThat(Compression.detect(tar)).isEqualTo(c);
@@ -110,7 +111,7 @@ class TarRoundTripTest {
         Path copy = tmp.resolve("copy");
         SampleTree.run("cp", "-a", sample.toString(), copy.toString());
         for (Compression c : Compression.values()) {
-            Tree ta = HostTree.of(sample), tb = HostTree.of(copy, true);
+            Tree ta = HostTrees.read(sample), tb = HostTrees.read(copy);
             if (c != Compression.NONE) { // compressing the 3 MiB file is slow and tests the compressor, not the tar
                 ta.remove(TarTesting.BIG_FILE);
                 tb.remove(TarTesting.BIG_FILE);
@@ -123,7 +124,7 @@ class TarRoundTripTest {
 
     @Test
     void progressCountsEveryEntryAndContentByte() throws Exception {
-        Tree tree = HostTree.of(sample);
+        Tree tree = HostTrees.read(sample);
         long[] seen = new long[2];
         try (var ch = java.nio.channels.FileChannel.open(tmp.resolve("p.tar"), java.nio.file.StandardOpenOption.CREATE,
                 java.nio.file.StandardOpenOption.WRITE)) {
