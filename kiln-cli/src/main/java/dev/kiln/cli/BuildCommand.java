@@ -99,7 +99,7 @@ final class BuildCommand implements Callable<Integer> {
         ProgressHolder holder = new ProgressHolder();
         Build.Result r;
         try {
-            r = build.writeTo(output, tree -> holder.set(ProgressBar.start(tree.contentBytes(), tree.size(), System.err, quiet)));
+            r = build.writeTo(output, tree -> holder.set(ProgressBar.start(tree, System.err, quiet)));
         } finally {
             holder.close();
         }

@@ -1,15 +1,9 @@
 package dev.kiln.cli;
 
-import dev.kiln.fs.Entry;
-import dev.kiln.fs.Images;
-import dev.kiln.fs.KilnException;
-import dev.kiln.fs.Node;
-import dev.kiln.fs.Tree;
+import dev.kiln.fs.target.Check;
 import dev.kiln.fs.target.Finding;
 import dev.kiln.fs.target.ImageKind;
 import dev.kiln.fs.target.Target;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,36 +30,19 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Target t = Target.parse(target);
-        if (!Files.isRegularFile(image)) throw new KilnException(image + ": not a file");
-        ImageKind kind = ImageKind.detect(image);
-        Tree tree = Images.read(image);
-        long bytes = 0;
-        byte[] buf = new byte[1 << 16];
-        for (Entry e : tree.entries()) {
-            // Reading every file proves the data is there and decodes (checksums, compression).
-            if (e.node() instanceof Node.File f) {
-                try (InputStream in = f.content().open()) {
-                    int n;
-                    while ((n = in.read(buf)) > 0) bytes += n;
-                } catch (java.io.IOException ex) {
-                    throw new KilnException(image + ": " + e.path().display() + ": data unreadable: " + ex.getMessage());
-                }
-            }
-        }
-        List<Finding> findings = new ArrayList<>(t.checkKind(kind));
-        findings.addAll(t.lint(tree));
-        boolean errors = findings.stream().anyMatch(Finding::isError);
+        Check.Result r = Check.run(image, t);
+        ImageKind kind = r.kind();
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("image", image.toString());
             o.put("format", kind.format() == null ? null : kind.format().id());
             o.put("compression", kind.compression().name().toLowerCase());
             o.put("target", t.id());
-            o.put("entries", tree.size());
-            o.put("contentBytes", bytes);
-            o.put("ok", !errors);
+            o.put("entries", r.tree().size());
+            o.put("contentBytes", r.contentBytes());
+            o.put("ok", r.ok());
             List<Object> fs = new ArrayList<>();
-            for (Finding f : findings) {
+            for (Finding f : r.findings()) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("severity", f.severity().name().toLowerCase());
                 m.put("path", f.path() == null ? null : f.path().display());
@@ -75,11 +52,11 @@ final class CheckCommand implements Callable<Integer> {
             o.put("findings", fs);
             System.out.println(Json.write(o));
         } else {
-            for (Finding f : findings) System.out.println(f);
+            for (Finding f : r.findings()) System.out.println(f);
             System.out.printf("%s: %s, %,d entries, %,d bytes of data: %s for --target %s%n", image,
-                    kind.format().id() + (kind.cpioMagic() != null ? " " + kind.cpioMagic() : ""), tree.size(), bytes,
-                    errors ? "NOT OK" : "ok", t.id());
+                    kind.format().id() + (kind.cpioMagic() != null ? " " + kind.cpioMagic() : ""), r.tree().size(), r.contentBytes(),
+                    r.ok() ? "ok" : "NOT OK", t.id());
         }
-        return errors ? KilnCommand.DIFFERENT : KilnCommand.OK;
+        return r.ok() ? KilnCommand.OK : KilnCommand.DIFFERENT;
     }
 }

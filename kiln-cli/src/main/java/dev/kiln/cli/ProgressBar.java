@@ -25,11 +25,14 @@ final class ProgressBar implements Progress, AutoCloseable {
         this.painter = Thread.ofPlatform().daemon().name("kiln-progress").unstarted(this::paintLoop);
     }
 
-    /** A bar when stderr is an interactive terminal, otherwise {@link Progress#NONE}. */
-    static Progress start(long totalBytes, int totalEntries, PrintStream err, boolean quiet) {
+    /**
+     * A bar when stderr is an interactive terminal, otherwise {@link Progress#NONE}. The totals
+     * cost a pass over the tree, so they are computed only when a bar will be drawn.
+     */
+    static Progress start(dev.kiln.fs.Tree tree, PrintStream err, boolean quiet) {
         java.io.Console c = System.console();
         if (quiet || c == null || !c.isTerminal()) return Progress.NONE;
-        ProgressBar bar = new ProgressBar(totalBytes, totalEntries, err);
+        ProgressBar bar = new ProgressBar(tree.contentBytes(), tree.size(), err);
         bar.painter.start();
         return bar;
     }

@@ -31,6 +31,7 @@ public record EntryPath(String value) implements Comparable<EntryPath> {
         if (raw.indexOf('\0') >= 0) {
             throw new InvalidPathException("path \"" + printable(raw) + "\" contains a NUL byte");
         }
+        if (isNormal(raw)) return new EntryPath(raw); // the common case: nothing to normalise
         String s = raw;
         if (s.startsWith("/")) s = s.substring(1);
         if (s.endsWith("/")) s = s.substring(0, s.length() - 1);
@@ -62,20 +63,23 @@ public record EntryPath(String value) implements Comparable<EntryPath> {
         return parse(Utf8.decode(raw, "path"));
     }
 
+    /** Checks the invariant by scanning characters once; this runs for every path of every tree. */
     private static boolean isNormal(String v) {
         if (v == null) return false;
-        if (v.isEmpty()) return true;
-        if (v.indexOf('\0') >= 0) return false;
+        int n = v.length();
+        if (n == 0) return true;
         int start = 0;
-        while (true) {
-            int slash = v.indexOf('/', start);
-            int end = slash < 0 ? v.length() : slash;
-            if (end == start) return false;
-            String c = v.substring(start, end);
-            if (c.equals(".") || c.equals("..")) return false;
-            if (slash < 0) return true;
-            start = slash + 1;
+        for (int i = 0; i <= n; i++) {
+            char c = i < n ? v.charAt(i) : '/';
+            if (c == 0) return false;
+            if (c == '/') {
+                int len = i - start;
+                if (len == 0) return false;
+                if (v.charAt(start) == '.' && (len == 1 || (len == 2 && v.charAt(start + 1) == '.'))) return false;
+                start = i + 1;
+            }
         }
+        return true;
     }
 
     public boolean isRoot() {
@@ -161,17 +165,18 @@ public record EntryPath(String value) implements Comparable<EntryPath> {
 
     /** The order of {@link #compareTo} on plain strings; for single names it is unsigned UTF-8 byte order. */
     public static int compareNames(String a, String b) {
-        int i = 0, j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i), cb = b.codePointAt(j);
-            if (ca != cb) {
-                int ra = ca == '/' ? -1 : ca, rb = cb == '/' ? -1 : cb;
-                return Integer.compare(ra, rb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
+        int n = Math.min(a.length(), b.length());
+        for (int i = 0; i < n; i++) {
+            char ca = a.charAt(i), cb = b.charAt(i);
+            if (ca == cb) continue;
+            // UTF-16 order equals code point (and so UTF-8) order except that surrogates, which
+            // encode code points above U+FFFF, must sort after every other BMP character.
+            boolean sa = Character.isSurrogate(ca), sb = Character.isSurrogate(cb);
+            if (sa != sb) return sa ? 1 : -1;
+            int ra = ca == '/' ? -1 : ca, rb = cb == '/' ? -1 : cb;
+            return Integer.compare(ra, rb);
         }
-        return Integer.compare(a.length() - i, b.length() - j);
+        return Integer.compare(a.length(), b.length());
     }
 
     /** A form of a possibly hostile name that is safe to print on one line. */

@@ -15,6 +15,14 @@ public final class Images {
 
     /** Detects format and compression of {@code image} and reads it. */
     public static Tree read(Path image) throws IOException {
+        return read(image, null);
+    }
+
+    /**
+     * Like {@link #read(Path)}; for a cpio archive, {@code cpioMembers} (when not null) also
+     * receives every member in archive order, for checks of how the archive is laid out.
+     */
+    public static Tree read(Path image, java.util.function.Consumer<CpioReader.Member> cpioMembers) throws IOException {
         String name = image.toString();
         if (!Files.isRegularFile(image)) throw new KilnException(name + ": not a file");
         Compression c = Compression.detect(image);
@@ -22,7 +30,8 @@ public final class Images {
         if (c != Compression.NONE) plain = spool(image, c);
         ImageFormat f = ImageFormat.detect(plain).orElseThrow(() ->
                 new FormatException(name + ": not a cpio, tar or EROFS image (unrecognised magic)"));
-        return reader(f).read(plain, name);
+        ImageReader reader = f == ImageFormat.CPIO && cpioMembers != null ? new CpioReader(cpioMembers) : reader(f);
+        return reader.read(plain, name);
     }
 
     public static ImageReader reader(ImageFormat f) {

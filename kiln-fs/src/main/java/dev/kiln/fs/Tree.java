@@ -27,7 +27,10 @@ public final class Tree {
     /** A non-directory node that one or more paths point to. Identity matters, not value. */
     private static final class Inode {
         final Node node;
+        /** Set once a second path links to this node; only such nodes need link counting. */
+        boolean linked;
         Inode(Node node) { this.node = node; }
+        Inode(Node node, boolean linked) { this.node = node; this.linked = linked; }
     }
 
     private static final class Dir {
@@ -45,6 +48,15 @@ public final class Tree {
 
     private final Dir root;
     private Metadata implied;
+    /**
+     * The directory that received the last put, by path. Sources add siblings one after another,
+     * so this saves a walk from the root for nearly every put. Forgotten on any change that could
+     * detach a directory (replace, remove, clear, map).
+     */
+    private String lastParentPath;
+    private Dir lastParent;
+    /** Whether any node is shared by several paths; without links, entries() needs no counting pass. */
+    private boolean anyLinks;
 
     public Tree() {
         this(Metadata.IMPLIED_DIRECTORY);
@@ -92,6 +104,8 @@ public final class Tree {
                 throw new KilnException("hard link " + path + ": target " + link.target() + " is a directory");
             }
             if (link.target().equals(path)) return; // a link to itself changes nothing
+            ((Inode) target).linked = true;
+            anyLinks = true;
             value = target;
         } else if (node instanceof Node.Directory d) {
             Dir parent = parentFor(path);
@@ -100,16 +114,22 @@ public final class Tree {
                 dir.meta = d.meta();
                 return;
             }
-            parent.children.put(path.name(), new Dir(d.meta()));
+            if (parent.children.put(path.name(), new Dir(d.meta())) instanceof Dir) forgetParent();
             return;
         } else {
             value = new Inode(node);
         }
-        parentFor(path).children.put(path.name(), value);
+        if (parentFor(path).children.put(path.name(), value) instanceof Dir) forgetParent();
+    }
+
+    private void forgetParent() {
+        lastParentPath = null;
+        lastParent = null;
     }
 
     /** Removes the entry at {@code path} and everything below it; returns whether there was one. */
     public boolean remove(EntryPath path) {
+        forgetParent();
         if (path.isRoot()) {
             boolean had = !root.children.isEmpty();
             root.children.clear();
@@ -121,6 +141,7 @@ public final class Tree {
 
     /** Removes every child of the directory at {@code path}, if it is one. */
     public void clearDirectory(EntryPath path) {
+        forgetParent();
         if (find(path) instanceof Dir d) d.children.clear();
     }
 
@@ -161,6 +182,7 @@ public final class Tree {
      * such as {@code --owner root} and by target profiles.
      */
     public void mapMetadata(Function<Node, Metadata> f) {
+        forgetParent();
         root.meta = f.apply(new Node.Directory(root.meta));
         IdentityHashMap<Inode, Inode> done = new IdentityHashMap<>();
         mapDir(root, f, done);
@@ -173,7 +195,7 @@ public final class Tree {
                 mapDir(d, f, done);
             } else {
                 Inode old = (Inode) e.getValue();
-                Inode mapped = done.computeIfAbsent(old, i -> new Inode(i.node.withMeta(f.apply(i.node))));
+                Inode mapped = done.computeIfAbsent(old, i -> new Inode(i.node.withMeta(f.apply(i.node)), i.linked));
                 e.setValue(mapped);
             }
         }
@@ -184,6 +206,7 @@ public final class Tree {
      * at its first path) and returns the new node, or null to remove the path (with all its links).
      */
     public void mapNodes(java.util.function.BiFunction<EntryPath, Node, Node> f) {
+        forgetParent();
         IdentityHashMap<Inode, Optional<Inode>> done = new IdentityHashMap<>();
         mapNodesDir(EntryPath.ROOT, root, f, done);
     }
@@ -207,7 +230,7 @@ public final class Tree {
                     if (n instanceof Node.HardLink || n instanceof Node.Directory) {
                         throw new KilnException(p + ": cannot map a file to a directory or link");
                     }
-                    return Optional.of(n == i.node ? i : new Inode(n));
+                    return Optional.of(n == i.node ? i : new Inode(n, i.linked));
                 });
                 if (mapped.isEmpty()) it.remove(); else e.setValue(mapped.get());
             }
@@ -221,7 +244,7 @@ public final class Tree {
      */
     public Iterable<Entry> entries() {
         IdentityHashMap<Inode, int[]> counts = new IdentityHashMap<>();
-        countLinks(root, counts);
+        if (anyLinks) countLinks(root, counts);
         return () -> new EntryIterator(counts);
     }
 
@@ -234,11 +257,19 @@ public final class Tree {
 
     /** Sum of the sizes of distinct regular-file contents (each hard-link group once). */
     public long contentBytes() {
-        long total = 0;
-        IdentityHashMap<Inode, int[]> counts = new IdentityHashMap<>();
-        countLinks(root, counts);
-        for (Inode i : counts.keySet()) if (i.node instanceof Node.File f) total += f.content().size();
-        return total;
+        long[] total = {0};
+        sumContent(root, total, java.util.Collections.newSetFromMap(new IdentityHashMap<>()));
+        return total[0];
+    }
+
+    private static void sumContent(Dir d, long[] total, java.util.Set<Inode> seenLinked) {
+        for (Object o : d.children.values()) {
+            if (o instanceof Dir sub) {
+                sumContent(sub, total, seenLinked);
+            } else if (o instanceof Inode i && i.node instanceof Node.File f && (!i.linked || seenLinked.add(i))) {
+                total[0] += f.content().size();
+            }
+        }
     }
 
     private static void countPaths(Dir d, int[] n) {
@@ -251,7 +282,7 @@ public final class Tree {
     private static void countLinks(Dir d, IdentityHashMap<Inode, int[]> counts) {
         for (Object o : d.children.values()) {
             if (o instanceof Dir sub) countLinks(sub, counts);
-            else counts.computeIfAbsent((Inode) o, k -> new int[1])[0]++;
+            else if (((Inode) o).linked) counts.computeIfAbsent((Inode) o, k -> new int[1])[0]++;
         }
     }
 
@@ -294,7 +325,8 @@ public final class Tree {
                     return new Entry(p, new Node.Directory(d.meta), 1);
                 }
                 Inode inode = (Inode) e.getValue();
-                int links = counts.get(inode)[0];
+                int[] count = inode.linked ? counts.get(inode) : null;
+                int links = count == null ? 1 : count[0];
                 if (links == 1) return new Entry(p, inode.node, 1);
                 EntryPath first = firstPath.putIfAbsent(inode, p);
                 return first == null ? new Entry(p, inode.node, links) : new Entry(p, new Node.HardLink(first), links);
@@ -316,6 +348,17 @@ public final class Tree {
 
     /** The directory that will hold {@code path}, creating (or replacing non-directories with) implied directories. */
     private Dir parentFor(EntryPath path) {
+        String v = path.value();
+        int slash = v.lastIndexOf('/');
+        String parentPath = slash < 0 ? "" : v.substring(0, slash);
+        if (lastParent != null && parentPath.equals(lastParentPath)) return lastParent;
+        Dir found = walkToParent(path);
+        lastParentPath = parentPath;
+        lastParent = found;
+        return found;
+    }
+
+    private Dir walkToParent(EntryPath path) {
         Dir cur = root;
         List<String> comps = path.components();
         for (int i = 0; i < comps.size() - 1; i++) {

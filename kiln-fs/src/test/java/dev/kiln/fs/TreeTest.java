@@ -20,6 +20,18 @@ class TreeTest {
     }
 
     @Test
+    void namesSortByUtf8BytesEvenAboveTheBasicPlane() {
+        // U+1F600 is D83D DE00 in UTF-16 (below U+FFFD) but F0.. in UTF-8 (above EF BF BD).
+        String emoji = "\uD83D\uDE00", replacement = "\uFFFD";
+        assertThat(EntryPath.compareNames(emoji, replacement)).isPositive();
+        assertThat(EntryPath.compareNames(replacement, emoji)).isNegative();
+        assertThat(java.util.Arrays.compareUnsigned(emoji.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                replacement.getBytes(java.nio.charset.StandardCharsets.UTF_8))).isPositive();
+        assertThat(EntryPath.compareNames("a/b", "a-c")).isNegative();
+        assertThat(EntryPath.compareNames("a", "a/b")).isNegative();
+    }
+
+    @Test
     void hostileDepthIsRefusedNotAStackOverflow() {
         Tree t = new Tree();
         String ok = "d/".repeat(Tree.MAX_DEPTH - 1) + "f";

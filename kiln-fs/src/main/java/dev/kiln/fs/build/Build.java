@@ -39,8 +39,8 @@ import java.util.List;
 public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, Target target, ImageFormat format,
                     Compression compression, boolean crc, ErofsWriter.Options erofs) {
 
-    /** What a build produced: the findings of the target (warnings, notes), the image size and entry count. */
-    public record Result(List<Finding> findings, long imageSize, int entries, long contentBytes) {}
+    /** What a build produced: the findings of the target (warnings, notes), the image size and the entry count. */
+    public record Result(List<Finding> findings, long imageSize, int entries) {}
 
     /** Sources into a tree, with excludes and the mtime policy applied (no target adaptation). */
     public Tree tree() throws IOException {
@@ -70,7 +70,7 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
         AtomicFile.write(out, ch -> writer.write(tree, ch, progress));
         long size = Files.size(out);
         findings.addAll(target.afterBuild(size));
-        return new Result(findings, size, tree.size(), tree.contentBytes());
+        return new Result(findings, size, tree.size());
     }
 
     /** The target found errors; the message lists them, one per line. */

@@ -41,10 +41,27 @@ import java.util.Map;
  * a crc archive's data is read once, streaming, when it is opened; Unikraft ignores the sums.
  */
 public final class CpioReader implements ImageReader {
+    /**
+     * One member as the archive stores it, in archive order: what a consumer that extracts
+     * entry by entry (Unikraft's ukcpio) sees, before later entries replace earlier ones.
+     */
+    public record Member(long offset, String name, int mode, long nlink, long size) {}
+
+    private final java.util.function.Consumer<Member> members;
+
+    public CpioReader() {
+        this(m -> { });
+    }
+
+    /** A reader that also tells {@code members} about every member, trailers excluded, as it reads them. */
+    public CpioReader(java.util.function.Consumer<Member> members) {
+        this.members = members;
+    }
+
     @Override
     public Tree read(Path image, String name) throws IOException {
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
-            return new Session(image, name, ch).read();
+            return new Session(image, name, ch, members).read();
         }
     }
 
@@ -86,7 +103,10 @@ public final class CpioReader implements ImageReader {
             }
         }
 
-        Session(Path image, String name, FileChannel ch) throws IOException {
+        private final java.util.function.Consumer<Member> members;
+
+        Session(Path image, String name, FileChannel ch, java.util.function.Consumer<Member> members) throws IOException {
+            this.members = members;
             this.image = image;
             this.name = name;
             this.ch = ch;
@@ -155,6 +175,7 @@ public final class CpioReader implements ImageReader {
                     throw FormatException.at(name, pos, entry, "file size " + h.fileSize() + " runs past the end of the archive ("
                             + left + " bytes left)");
                 }
+                members.accept(new Member(pos, entry, (int) h.mode(), h.nlink(), h.fileSize()));
                 addEntry(pos, entry, h, dataAt);
                 long end = dataAt + h.fileSize();
                 pos = end + CpioFormat.padding(end - start, align);

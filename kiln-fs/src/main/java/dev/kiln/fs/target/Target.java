@@ -22,6 +22,16 @@ public sealed interface Target permits GenericTarget, LinuxTarget, UnikraftTarge
     /** Reports, without changing anything, how this consumer would treat {@code tree}. */
     List<Finding> lint(Tree tree);
 
+    /** Whether this consumer extracts archives member by member, so their raw order matters. */
+    default boolean readsMembers() {
+        return false;
+    }
+
+    /** Reports what the raw member sequence of a cpio archive makes this consumer do. */
+    default List<Finding> lintMembers(List<dev.kiln.fs.cpio.CpioReader.Member> members) {
+        return List.of();
+    }
+
     /** Whether a cpio for this consumer must store every hard link as a full copy. */
     default boolean copyHardLinks() {
         return false;

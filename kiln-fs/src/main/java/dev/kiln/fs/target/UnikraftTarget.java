@@ -7,6 +7,7 @@ import dev.kiln.fs.ImageFormat;
 import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
+import dev.kiln.fs.cpio.CpioReader;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -92,11 +93,8 @@ public record UnikraftTarget() implements Target {
         EntryPath firstOwner = null, firstSpecial = null, firstWide = null;
         for (Entry e : tree.entries()) {
             Node n = e.node();
-            if (n instanceof Node.HardLink h) {
-                out.add(Finding.error(e.path(), "hard link to " + h.target().display()
-                        + ": Unikraft releases before the Aug 2025 ukcpio change extract each link on its own, and links stored without data come out empty; rebuild with --target unikraft to store copies"));
-                continue;
-            }
+            // Whether a link comes out empty depends on how the archive stores it; lintMembers judges that.
+            if (n instanceof Node.HardLink) continue;
             switch (n) {
                 case Node.Device d -> out.add(Finding.warning(e.path(), "device node: ukcpio skips it, the guest will not see it"));
                 case Node.Fifo f -> out.add(Finding.warning(e.path(), "fifo: ukcpio skips it, the guest will not see it"));
@@ -117,6 +115,46 @@ public record UnikraftTarget() implements Target {
         if (owners > 0) out.add(Finding.warning(firstOwner, owners + " entries have owners other than root; ramfs ignores owners"));
         if (special > 0) out.add(Finding.warning(firstSpecial, special + " entries have setuid/setgid/sticky bits; Unikraft drops them"));
         if (wideDirs > 0) out.add(Finding.warning(firstWide, wideDirs + " directories are group/other-writable; ukcpio masks directory modes with umask 022"));
+        return out;
+    }
+
+    @Override
+    public boolean readsMembers() {
+        return true;
+    }
+
+    /**
+     * ukcpio extracts member by member and creates no directory implicitly, so every member's
+     * parent must come earlier; and it does not link, so a member of a hard-link group stored
+     * without its data comes out as an empty file.
+     */
+    @Override
+    public List<Finding> lintMembers(List<CpioReader.Member> members) {
+        List<Finding> out = new ArrayList<>();
+        java.util.Set<EntryPath> dirs = new java.util.HashSet<>();
+        java.util.Map<EntryPath, EntryPath> orphans = new java.util.LinkedHashMap<>(); // missing parent -> first child
+        for (CpioReader.Member m : members) {
+            EntryPath p = EntryPath.parse(m.name());
+            if (!p.isRoot()) {
+                EntryPath parent = p.parent();
+                if (!parent.isRoot() && !dirs.contains(parent)) orphans.putIfAbsent(parent, p);
+            }
+            if ((m.mode() & Node.S_IFMT) == Node.S_IFDIR) dirs.add(p);
+            if ((m.mode() & Node.S_IFMT) == Node.S_IFREG && m.nlink() > 1 && m.size() == 0) {
+                out.add(Finding.error(p, "hard link stored without data (offset " + m.offset()
+                        + "): Unikraft before the Aug 2025 ukcpio change extracts it as an empty file; rebuild with --target unikraft to store copies"));
+            }
+        }
+        int reported = 0;
+        for (var o : orphans.entrySet()) {
+            if (reported++ == 20) {
+                out.add(Finding.error(null, (orphans.size() - 20) + " more members come before their directory"));
+                break;
+            }
+            String where = dirs.contains(o.getKey()) ? "its directory " + o.getKey().display() + " comes later in the archive"
+                    : "there is no entry for its directory " + o.getKey().display();
+            out.add(Finding.error(o.getValue(), where + ": ukcpio creates no parent directories, the boot fails"));
+        }
         return out;
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.fs.cpio;
 
+import dev.kiln.fs.testing.HostTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -45,7 +46,7 @@ class CpioRoundTripTest {
     @ParameterizedTest(name = "crc={0} compression={1}")
     @CsvSource({"false,NONE", "true,NONE", "false,GZIP", "true,GZIP", "false,ZSTD"})
     void writtenArchiveReadsBackAsTheSameTree(boolean crc, Compression compression) throws Exception {
-        Tree tree = HostTree.of(sample);
+        Tree tree = HostTrees.read(sample);
         String expected = sampleListing;
         if (compression != Compression.NONE) {
             // zstd at level 19 spends seconds on the 3 MiB file; the wrapping is what is under test here.
@@ -66,7 +67,7 @@ class CpioRoundTripTest {
 
     @Test
     void readerSeesTheWriterOutputDirectly() throws Exception {
-        Path archive = CpioTesting.write(HostTree.of(sample), CpioTesting.newc(), tmp.resolve("a.cpio"));
+        Path archive = CpioTesting.write(HostTrees.read(sample), CpioTesting.newc(), tmp.resolve("a.cpio"));
         Tree back = new CpioReader().read(archive);
         assertThat(Listing.of(back, Listing.Options.ALL)).isEqualTo(sampleListing);
         // Contents stay slices of the archive rather than copies.
@@ -76,7 +77,7 @@ class CpioRoundTripTest {
 
     @Test
     void headersFollowTheNewcConventions() throws Exception {
-        Path archive = CpioTesting.write(HostTree.of(sample), CpioTesting.newc(), tmp.resolve("a.cpio"));
+        Path archive = CpioTesting.write(HostTrees.read(sample), CpioTesting.newc(), tmp.resolve("a.cpio"));
         byte[] bytes = Files.readAllBytes(archive);
         List<RawCpio.Header> hs = RawCpio.parse(bytes);
 
@@ -129,7 +130,7 @@ class CpioRoundTripTest {
 
     @Test
     void crcHeadersCarryTheDataSum() throws Exception {
-        Tree tree = HostTree.of(sample);
+        Tree tree = HostTrees.read(sample);
         // A large in-memory content and a large host file take the streaming path, the rest the buffered one.
         byte[] big = SampleTree.bytes(700_000, 7);
         tree.put(EntryPath.parse("mem/big"), new Node.File(Metadata.of(0644), Content.of(big)));
@@ -150,7 +151,7 @@ class CpioRoundTripTest {
 
     @Test
     void copyModeGivesEveryLinkItsOwnInodeAndData() throws Exception {
-        Path archive = CpioTesting.write(HostTree.of(sample), new CpioWriter.Options(false, true, Compression.NONE),
+        Path archive = CpioTesting.write(HostTrees.read(sample), new CpioWriter.Options(false, true, Compression.NONE),
                 tmp.resolve("u.cpio"));
         byte[] bytes = Files.readAllBytes(archive);
         Map<String, RawCpio.Header> byName = new HashMap<>();
@@ -202,8 +203,8 @@ class CpioRoundTripTest {
         assertThat(Listing.of(a, Listing.Options.ALL)).isEqualTo(Listing.of(b, Listing.Options.ALL));
 
         for (CpioWriter.Options o : List.of(CpioTesting.newc(), new CpioWriter.Options(true, true, Compression.GZIP))) {
-            byte[] x = Files.readAllBytes(CpioTesting.write(HostTree.of(a), o, tmp.resolve("a.cpio")));
-            byte[] y = Files.readAllBytes(CpioTesting.write(HostTree.of(b), o, tmp.resolve("b.cpio")));
+            byte[] x = Files.readAllBytes(CpioTesting.write(HostTrees.read(a), o, tmp.resolve("a.cpio")));
+            byte[] y = Files.readAllBytes(CpioTesting.write(HostTrees.read(b), o, tmp.resolve("b.cpio")));
             assertThat(x).isEqualTo(y);
         }
     }
@@ -228,7 +229,7 @@ class CpioRoundTripTest {
 
     @Test
     void progressHearsOfEveryEntryAndContentByte() throws Exception {
-        Tree tree = HostTree.of(sample);
+        Tree tree = HostTrees.read(sample);
         AtomicLong bytes = new AtomicLong();
         AtomicInteger entries = new AtomicInteger();
         CpioTesting.write(tree, CpioTesting.newc(), tmp.resolve("p.cpio"), (b, e) -> {

@@ -1,5 +1,6 @@
 package dev.kiln.fs.cpio;
 
+import dev.kiln.fs.testing.HostTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.fs.Compression;
@@ -41,7 +42,7 @@ class CpioToolsTest {
     @ParameterizedTest(name = "crc={0}")
     @ValueSource(booleans = {false, true})
     void gnuCpioExtractsKilnArchivesLikeTheSource(boolean crc) throws Exception {
-        Path archive = CpioTesting.write(HostTree.of(sample), new CpioWriter.Options(crc, false, Compression.NONE),
+        Path archive = CpioTesting.write(HostTrees.read(sample), new CpioWriter.Options(crc, false, Compression.NONE),
                 tmp.resolve("k.cpio"));
         Path out = Files.createDirectory(tmp.resolve("out"));
         // --no-absolute-filenames as an extra guard; as root, cpio keeps owners by default.
@@ -58,7 +59,7 @@ class CpioToolsTest {
 
     @Test
     void bsdtarExtractsKilnArchivesLikeTheSource() throws Exception {
-        Path archive = CpioTesting.write(HostTree.of(sample), CpioTesting.newc(), tmp.resolve("k.cpio"));
+        Path archive = CpioTesting.write(HostTrees.read(sample), CpioTesting.newc(), tmp.resolve("k.cpio"));
         Path out = Files.createDirectory(tmp.resolve("out"));
         SampleTree.run("bsdtar", "-xpf", archive.toString(), "-C", out.toString());
         assertThat(Listing.of(out, EXTRACTED)).isEqualTo(Listing.of(sample, EXTRACTED));
@@ -66,7 +67,7 @@ class CpioToolsTest {
 
     @Test
     void bsdtarExtractsUnikraftCopyModeWithEveryLinkComplete() throws Exception {
-        Path archive = CpioTesting.write(HostTree.of(sample), new CpioWriter.Options(false, true, Compression.NONE),
+        Path archive = CpioTesting.write(HostTrees.read(sample), new CpioWriter.Options(false, true, Compression.NONE),
                 tmp.resolve("u.cpio"));
         Path out = Files.createDirectory(tmp.resolve("out"));
         SampleTree.run("bsdtar", "-xpf", archive.toString(), "-C", out.toString());

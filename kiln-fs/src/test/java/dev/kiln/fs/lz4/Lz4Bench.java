@@ -18,7 +18,7 @@ public final class Lz4Bench {
     public static void main(String[] args) {
         String which = args.length > 0 ? args[0] : "all";
         LibLz4 lib = LibLz4.load();
-        System.out.println("| input / compressor | output bytes | output/input | MB/s (median of 5 x 0.3 s) | |");
+        System.out.println("| input / compressor | output bytes | output/input | MB/s best of 7 x 0.2 s | MB/s median |");
         System.out.println("|---|---|---|---|---|");
         List<Input> inputs = List.of(
                 new Input("text", Corpus.text(1 << 20)),
@@ -27,7 +27,7 @@ public final class Lz4Bench {
         for (Input in : inputs) {
             byte[] src = in.data();
             byte[] dst = new byte[Lz4Blocks.bound(src.length)];
-            System.out.printf("| **%s** (%d B) | | | | |%n", in.name(), src.length);
+            System.out.printf("| **%s** (%d B) | | | |%n", in.name(), src.length);
             if (which.equals("fast") || which.equals("all")) {
                 Lz4Compressor fast = Lz4Compressor.fast();
                 report("kiln fast", src.length, () -> fast.compress(src, 0, src.length, dst, 0, dst.length));
@@ -80,18 +80,19 @@ public final class Lz4Bench {
         while (System.nanoTime() < deadline) {
             size = run.getAsInt();
         }
-        long[] times = new long[5];
+        long[] times = new long[7];
         for (int round = 0; round < times.length; round++) {
             long bytes = 0;
             long t0 = System.nanoTime();
-            while (System.nanoTime() - t0 < 300_000_000L) {
+            while (System.nanoTime() - t0 < 200_000_000L) {
                 size = run.getAsInt();
                 bytes += inputLen;
             }
             times[round] = (long) (bytes / ((System.nanoTime() - t0) / 1e9));
         }
         Arrays.sort(times);
-        System.out.printf("| %s | %d | %.4f | %.1f | |%n", label, size, (double) size / inputLen,
-                times[times.length / 2] / 1e6);
+        // Best round, not median: on a shared machine slower rounds measure the neighbours.
+        System.out.printf("| %s | %d | %.4f | %.1f | %.1f |%n", label, size, (double) size / inputLen,
+                times[times.length - 1] / 1e6, times[times.length / 2] / 1e6);
     }
 }
