@@ -8,8 +8,9 @@ import java.util.Arrays;
 /**
  * Cuts one run of file data into extents and pclusters as mkfs 1.5 does
  * ({@code vle_compress_one}): each pcluster is filled with as much input as its LZ4 block can hold
- * ({@code compressDestSize}), kept only if it saves at least a block, else that input is stored
- * as one raw block; a last piece of at most one block is always stored raw. Compressed blocks are
+ * ({@code compressDestSize}), kept only if it saves at least a block, else the start of that
+ * input is stored raw (see {@link #pack}); a last piece of at most one block is always stored
+ * raw. Every block is checked against the reference decoder's rules. Compressed blocks are
  * right-aligned in their pcluster with leading zeros (LZ4_0PADDING), so the pcluster is exactly
  * {@code ceil(csize / 4096)} blocks.
  *
@@ -32,7 +33,7 @@ final class PclusterPacker {
         return fast;
     }
 
-    /** Upper bound of the output for {@code len} input bytes: compressed pclusters never grow data, the last raw block may. */
+    /** Output bound for {@code len} input bytes: compressed pclusters never grow data, a last raw block may. */
     static int maxOutput(int len) {
         return ((len + BLOCK_SIZE - 1) & -BLOCK_SIZE) + BLOCK_SIZE;
     }
