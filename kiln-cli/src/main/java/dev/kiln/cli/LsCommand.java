@@ -109,15 +109,7 @@ final class LsCommand implements Callable<Integer> {
         Metadata m = n.meta();
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("path", e.path().display());
-        o.put("type", switch (n) {
-            case Node.File f -> "file";
-            case Node.Directory d -> "directory";
-            case Node.Symlink s -> "symlink";
-            case Node.Device d -> d.kind() == Node.DeviceKind.CHAR ? "char" : "block";
-            case Node.Fifo f -> "fifo";
-            case Node.Socket s -> "socket";
-            case Node.HardLink h -> "hardlink";
-        });
+        o.put("type", Node.kindName(n));
         o.put("mode", String.format("%04o", m.permissions()));
         o.put("uid", m.uid());
         o.put("gid", m.gid());

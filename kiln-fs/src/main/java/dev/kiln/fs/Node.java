@@ -74,6 +74,19 @@ public sealed interface Node {
         @Override public int mode() { return 0; }
     }
 
+    /** The kind in words: "file", "directory", "symlink", "char", "block", "fifo", "socket", "hardlink". */
+    static String kindName(Node n) {
+        return switch (n) {
+            case File f -> "file";
+            case Directory d -> "directory";
+            case Symlink s -> "symlink";
+            case Device d -> d.kind() == DeviceKind.CHAR ? "char" : "block";
+            case Fifo f -> "fifo";
+            case Socket s -> "socket";
+            case HardLink h -> "hardlink";
+        };
+    }
+
     /** Single-letter kind as in ls -l: '-', 'd', 'l', 'c', 'b', 'p', 's', 'h' (hard link). */
     static char letter(Node n) {
         return switch (n) {

@@ -74,7 +74,7 @@ public final class TreeDiff {
         EntryPath p = ea.path();
         Node na = resolve(ta, ea), nb = resolve(tb, eb);
         if (na.typeBits() != nb.typeBits()) {
-            out.add(new Difference(p, "type", kindName(na), kindName(nb)));
+            out.add(new Difference(p, "type", Node.kindName(na), Node.kindName(nb)));
             return;
         }
         switch (na) {
@@ -129,18 +129,6 @@ public final class TreeDiff {
 
     private static Node resolve(Tree t, Entry e) {
         return e.node() instanceof Node.HardLink h ? t.resolve(h.target()) : e.node();
-    }
-
-    private static String kindName(Node n) {
-        return switch (n) {
-            case Node.File f -> "file";
-            case Node.Directory d -> "directory";
-            case Node.Symlink s -> "symlink";
-            case Node.Device d -> d.kind() == Node.DeviceKind.CHAR ? "char device" : "block device";
-            case Node.Fifo f -> "fifo";
-            case Node.Socket s -> "socket";
-            case Node.HardLink h -> "hard link";
-        };
     }
 
     private static String time(Metadata m, Options o) {
