@@ -38,6 +38,12 @@ import java.util.function.Supplier;
  *
  * <p>Output depends only on the tree and the options: the UUID, unless given, is derived from
  * the metadata, and compression, though parallel, is cut and consumed in a fixed order.
+ *
+ * <p>Threads and memory: files that fit in their inode are read on a pool of one thread per core
+ * (they take no data blocks, so order does not matter); larger files stream in tree order, with
+ * {@code transferTo} when uncompressed and through {@link CompressionPipeline}'s bounded batches
+ * when compressed. What stays in memory until the end is the metadata: inodes, xattrs, directory
+ * entries, inline tails and lcluster indexes (8 bytes per 4 KiB of compressed data).
  */
 public final class ErofsWriter implements ImageWriter {
     public enum Algorithm { NONE, LZ4, LZ4HC }

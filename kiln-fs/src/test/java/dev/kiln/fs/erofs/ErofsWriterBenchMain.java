@@ -10,9 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Manual benchmark (not a test): {@code ErofsWriterBenchMain DIR IMAGE none|lz4|lz4hc [pcluster]}
+ * Manual benchmark (not a test): {@code ErofsWriterBenchMain DIR IMAGE none|lz4|lz4hc [pcluster [level]]}
  * builds IMAGE from DIR with owners root and mtimes 0, the tree {@code mkfs.erofs -T0 --all-root}
- * makes, and prints where the time went. Used by bench/erofs-vs-mkfs.sh.
+ * makes, and prints where the time went (tree loading vs writing). bench/erofs.sh measures the
+ * whole CLI instead.
  */
 public final class ErofsWriterBenchMain {
     public static void main(String[] args) throws Exception {

@@ -168,4 +168,32 @@ class ErofsWriterFormatTest {
             ErofsWriterFixtures.unmount(mnt);
         }
     }
+
+    @Test
+    void progressCountsEveryPathAndContentByte() throws IOException {
+        Tree t = tree();
+        t.put(p("hard"), new Node.HardLink(p("text")));
+        long[] seen = new long[2];
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp.resolve("p.erofs"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            new ErofsWriter(new ErofsWriter.Options(Algorithm.LZ4, 9, 65536, null, BUILD)).write(t, ch, (bytes, entries) -> {
+                seen[0] += bytes;
+                seen[1] += entries;
+            });
+        }
+        assertThat(seen[1]).isEqualTo(t.size());
+        assertThat(seen[0]).isEqualTo(t.contentBytes());
+    }
+
+    @Test
+    void aHostFileThatGrewFailsTheBuildNamingIt() throws IOException {
+        Path f = tmp.resolve("grows");
+        Files.write(f, new byte[100]);
+        Tree t = new Tree();
+        t.put(p("grows"), new Node.File(Metadata.of(0644), Content.ofFile(f, 100)));
+        Files.write(f, new byte[150]);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ErofsWriterFixtures.write(t, tmp.resolve("g.erofs"), ErofsWriter.Options.defaults()))
+                .isInstanceOf(dev.kiln.fs.KilnException.class)
+                .hasMessageContaining("/grows").hasMessageContaining("changed");
+    }
 }
