@@ -1,5 +1,6 @@
 package dev.kiln.fs.erofs;
 
+import dev.kiln.fs.testing.HostTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.fs.Tree;
@@ -57,7 +58,7 @@ class ErofsWriterMkfsComparisonTest {
             Files.createSymbolicLink(dir.resolve("link"), Path.of("file1.bin"));
         }
         Files.write(src.resolve("large.txt"), SampleTree.bytes(6 << 20, 9));
-        tree = ErofsWriterFixtures.treeOf(src);
+        tree = HostTrees.read(src);
         tree.mapMetadata(n -> n.meta().withOwner(0, 0).withMtime(0, 0));
     }
 

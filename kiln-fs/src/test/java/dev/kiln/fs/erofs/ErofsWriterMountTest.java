@@ -1,5 +1,6 @@
 package dev.kiln.fs.erofs;
 
+import dev.kiln.fs.testing.HostTrees;
 import static dev.kiln.fs.erofs.ErofsWriterFixtures.fsckExtract;
 import static dev.kiln.fs.erofs.ErofsWriterFixtures.mount;
 import static dev.kiln.fs.erofs.ErofsWriterFixtures.run;
@@ -80,8 +81,8 @@ class ErofsWriterMountTest {
         for (String p : new String[] {"data/compact", "etc"}) {
             run("touch (Debian package coreutils)", "touch", "-h", "-d", "@" + BUILD_TIME, src.resolve(p).toString());
         }
-        tree = ErofsWriterFixtures.treeOf(src);
-        fsckTree = ErofsWriterFixtures.treeOf(src);
+        tree = HostTrees.read(src);
+        fsckTree = HostTrees.read(src);
         fsckTree.mapMetadata(n -> n instanceof Node.File
                 ? n.meta().withPermissions(n.meta().permissions() & ~(Metadata.SETUID | Metadata.SETGID)) : n.meta());
     }
