@@ -11,8 +11,10 @@ mkdir -p "$out"
   echo
   echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), warm page cache, output on the same disk."
   echo
-  echo "| tree | entries | MB | tool | wall s (mean ± σ) | MB/s | files/s | peak RSS MB | vs fastest peer |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "Ratios and rates use the median of the timed runs (the mean is shown with its spread)."
+  echo
+  echo "| tree | entries | MB | tool | wall s median | wall s (mean ± σ) | MB/s | files/s | peak RSS MB | vs fastest peer |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
 } > "$results/cpio.md"
 for tree in usr-share small-100k; do
   src=$work/$tree
@@ -30,11 +32,11 @@ import json, sys
 data = json.load(open(sys.argv[1]))
 tree, files, nbytes = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 rss = dict(zip(["kiln", "gnu-cpio", "bsdtar"], sys.argv[5:8]))
-means = {r["command"]: (r["mean"], r["stddev"] or 0) for r in data["results"]}
-peer = min(means["gnu-cpio"][0], means["bsdtar"][0])
+stats = {r["command"]: (r["median"], r["mean"], r["stddev"] or 0) for r in data["results"]}
+peer = min(stats["gnu-cpio"][0], stats["bsdtar"][0])
 for name in ["kiln", "gnu-cpio", "bsdtar"]:
-    m, s = means[name]
-    print(f"| {tree} | {files} | {nbytes/1e6:.0f} | {name} | {m:.2f} ± {s:.2f} | {nbytes/1e6/m:.0f} | {files/m:,.0f} | {rss[name]} | {m/peer:.2f}× |")
+    med, m, s = stats[name]
+    print(f"| {tree} | {files} | {nbytes/1e6:.0f} | {name} | {med:.2f} | {m:.2f} ± {s:.2f} | {nbytes/1e6/med:.0f} | {files/med:,.0f} | {rss[name]} | {med/peer:.2f}× |")
 PY
 done
 cat "$results/cpio.md"
