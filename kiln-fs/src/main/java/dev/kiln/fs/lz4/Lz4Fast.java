@@ -10,7 +10,6 @@ import static dev.kiln.fs.lz4.Lz4Blocks.extBytes;
 import static dev.kiln.fs.lz4.Lz4Blocks.read32;
 import static dev.kiln.fs.lz4.Lz4Blocks.read64;
 
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -29,13 +28,9 @@ final class Lz4Fast implements Lz4Compressor {
     /** After this many failed probes the stride grows by one, so random data is skipped quickly. */
     private static final int SKIP_TRIGGER = 6;
 
-    /**
-     * Slots hold {@code generation + position}. Each call starts its generation more than a full
-     * window above the previous call's last value, so stale slots fail the distance check and the
-     * table never needs clearing between calls (only when the counter would overflow).
-     */
+    /** Slots hold {@code generation + position}; see {@link Generations}. */
     private final int[] table = new int[1 << SMALL_HASH_LOG];
-    private int nextGeneration = MAX_DISTANCE + 1;
+    private final Generations generations = new Generations(table);
 
     @Override
     public int compress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int maxDstLen) {
@@ -46,17 +41,6 @@ final class Lz4Fast implements Lz4Compressor {
     @Override
     public long compressDestSize(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstCapacity) {
         return run(src, srcOff, srcLen, dst, dstOff, dstCapacity, true);
-    }
-
-    private int startGeneration(int srcLen) {
-        if ((long) nextGeneration + srcLen + MAX_DISTANCE + 1 > Integer.MAX_VALUE) {
-            Arrays.fill(table, 0);
-            nextGeneration = MAX_DISTANCE + 1;
-        }
-        int generation = nextGeneration;
-        // Saturates only for inputs near 2 GiB; the next call then starts over with a clean table.
-        nextGeneration = (int) Math.min(Integer.MAX_VALUE, (long) generation + srcLen + MAX_DISTANCE + 1);
-        return generation;
     }
 
     /**
@@ -93,7 +77,7 @@ final class Lz4Fast implements Lz4Compressor {
             final int keep = small ? 32 : 24;
             final int hashShift = 64 - (small ? SMALL_HASH_LOG : LARGE_HASH_LOG);
             // Table values are generation + (position - srcOff); "shift" converts back and forth.
-            final int shift = startGeneration(srcLen) - srcOff;
+            final int shift = generations.start(srcLen) - srcOff;
             final int lastMatchStart = srcEnd - MF_LIMIT;
             final int matchLimit = srcEnd - LAST_LITERALS;
 

@@ -9,7 +9,6 @@ import static dev.kiln.fs.lz4.Lz4Blocks.commonLength;
 import static dev.kiln.fs.lz4.Lz4Blocks.extBytes;
 import static dev.kiln.fs.lz4.Lz4Blocks.read32;
 
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -47,11 +46,11 @@ final class Lz4Hc implements Lz4Compressor {
     private final int[] pathLen;
     private final int[] pathOffset;
 
-    /** Newest position per hash, as {@code generation + offset} (see {@link Lz4Fast} for why). */
+    /** Newest position per hash, as {@code generation + offset} (see {@link Generations} for why). */
     private final int[] head = new int[1 << HASH_LOG];
     /** Distance from a position to the previous one with the same hash, indexed by position mod 64 KiB. */
     private final char[] chain = new char[WINDOW_MASK + 1];
-    private int nextGeneration = MAX_DISTANCE + 1;
+    private final Generations generations = new Generations(head);
 
     // State of the call in progress (instances are single-threaded by contract).
     private byte[] src;
@@ -112,17 +111,6 @@ final class Lz4Hc implements Lz4Compressor {
     @Override
     public long compressDestSize(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstCapacity) {
         return run(src, srcOff, srcLen, dst, dstOff, dstCapacity, true);
-    }
-
-    private int startGeneration(int srcLen) {
-        if ((long) nextGeneration + srcLen + MAX_DISTANCE + 1 > Integer.MAX_VALUE) {
-            Arrays.fill(head, 0);
-            nextGeneration = MAX_DISTANCE + 1;
-        }
-        int generation = nextGeneration;
-        // Saturates only for inputs near 2 GiB; the next call then starts over with a clean table.
-        nextGeneration = (int) Math.min(Integer.MAX_VALUE, (long) generation + srcLen + MAX_DISTANCE + 1);
-        return generation;
     }
 
     private static int hash(int fourBytes) {
@@ -294,7 +282,7 @@ final class Lz4Hc implements Lz4Compressor {
      * survives; if the next match R swallows Q's start instead, R takes Q's place.
      */
     private boolean parse(int srcOff, int srcEnd) {
-        shift = startGeneration(srcEnd - srcOff) - srcOff;
+        shift = generations.start(srcEnd - srcOff) - srcOff;
         nextToInsert = srcOff;
         final byte[] s = src;
         final int lastMatchStart = srcEnd - MF_LIMIT;
@@ -438,7 +426,7 @@ final class Lz4Hc implements Lz4Compressor {
      * positions, or at a match of {@link #sufficientLength}, which is taken as is.
      */
     private boolean parseOptimal(int srcOff, int srcEnd) {
-        shift = startGeneration(srcEnd - srcOff) - srcOff;
+        shift = generations.start(srcEnd - srcOff) - srcOff;
         nextToInsert = srcOff;
         final int lastMatchStart = srcEnd - MF_LIMIT;
         final int matchLimit = srcEnd - LAST_LITERALS;

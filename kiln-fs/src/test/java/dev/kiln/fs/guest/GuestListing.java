@@ -104,7 +104,7 @@ public final class GuestListing {
                 case Node.S_IFCHR, Node.S_IFBLK -> r.major + ":" + r.minor;
                 default -> "";
             };
-            sb.append(line(p, type, r.mode & 07777, r.uid, r.gid, r.sec, r.nanos, detail, o)).append(link).append('\n');
+            sb.append(Listing.line(p, type, r.mode & 07777, r.uid, r.gid, r.sec, r.nanos, detail, o)).append(link).append('\n');
         }
         for (String j : junk) sb.append(j).append('\n');
         return sb.toString();
@@ -116,22 +116,4 @@ public final class GuestListing {
         return new EntryPath(guestPath.substring(root.length() + 1));
     }
 
-    /** {@link Listing}'s line, field for field (its own formatter is private to it). */
-    private static String line(EntryPath p, int type, int perms, long uid, long gid, long sec, int nanos, String detail,
-                               Listing.Options o) {
-        char t = switch (type) {
-            case Node.S_IFREG -> '-'; case Node.S_IFDIR -> 'd'; case Node.S_IFLNK -> 'l'; case Node.S_IFCHR -> 'c';
-            case Node.S_IFBLK -> 'b'; case Node.S_IFIFO -> 'p'; case Node.S_IFSOCK -> 's'; default -> '?';
-        };
-        StringBuilder sb = new StringBuilder();
-        sb.append(p.display()).append(' ').append(t).append(' ').append(String.format("%04o", perms));
-        if (o.owners()) sb.append(' ').append(uid).append(':').append(gid);
-        boolean time = t == 'd' ? o.dirMtimes() : o.mtimes();
-        if (time) {
-            sb.append(" t=").append(sec);
-            if (o.nanos()) sb.append('.').append(String.format("%09d", nanos));
-        }
-        if (!detail.isEmpty()) sb.append(' ').append(detail);
-        return sb.toString();
-    }
 }

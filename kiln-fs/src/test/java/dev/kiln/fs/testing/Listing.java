@@ -127,7 +127,8 @@ public final class Listing {
         return sb.toString();
     }
 
-    private static String line(EntryPath p, int type, int perms, long uid, long gid, long sec, int nanos, String detail, Options o) {
+    /** One listing line; shared with other oracles (the guest listing) so every listing has one format. */
+    public static String line(EntryPath p, int type, int perms, long uid, long gid, long sec, int nanos, String detail, Options o) {
         char t = switch (type) {
             case Node.S_IFREG -> '-'; case Node.S_IFDIR -> 'd'; case Node.S_IFLNK -> 'l'; case Node.S_IFCHR -> 'c';
             case Node.S_IFBLK -> 'b'; case Node.S_IFIFO -> 'p'; case Node.S_IFSOCK -> 's'; default -> '?';
