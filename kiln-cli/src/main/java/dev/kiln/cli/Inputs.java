@@ -5,15 +5,10 @@ import dev.kiln.fs.Images;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
-import dev.kiln.fs.source.Excludes;
 import dev.kiln.fs.source.HostSource;
-import dev.kiln.fs.source.MtimePolicy;
-import dev.kiln.fs.source.Ownership;
-import dev.kiln.fs.source.Sources;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /** Opens the images (or plain directories) that inspection commands take. */
 final class Inputs {
@@ -22,7 +17,7 @@ final class Inputs {
     static Tree open(String arg) throws IOException {
         Path p = Path.of(arg);
         if (Files.isDirectory(p)) {
-            return Sources.build(List.of(new HostSource(p, EntryPath.ROOT, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+            return HostSource.read(p);
         }
         if (!Files.exists(p)) throw new KilnException(arg + ": no such file or directory");
         return Images.read(p);

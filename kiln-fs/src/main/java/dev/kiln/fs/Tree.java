@@ -18,7 +18,7 @@ import java.util.function.Function;
  * whatever was at the path (a directory put over a directory only updates its metadata and
  * keeps the children), {@link #remove} deletes a subtree (a whiteout) and
  * {@link #clearDirectory} empties one (an opaque whiteout). Missing parents are created with
- * {@link #impliedDirectory()} metadata.
+ * the metadata given to the constructor.
  *
  * <p>Only metadata and {@link Content} handles live here, so a tree of millions of files
  * costs a few hundred bytes per entry whatever the file sizes.
@@ -47,7 +47,7 @@ public final class Tree {
     public static final int MAX_DEPTH = 2048;
 
     private final Dir root;
-    private Metadata implied;
+    private final Metadata implied;
     /**
      * The directory that received the last put, by path. Sources add siblings one after another,
      * so this saves a walk from the root for nearly every put. Forgotten on any change that could
@@ -66,15 +66,6 @@ public final class Tree {
     public Tree(Metadata impliedDirectory) {
         this.implied = impliedDirectory;
         this.root = new Dir(impliedDirectory);
-    }
-
-    public Metadata impliedDirectory() {
-        return implied;
-    }
-
-    /** Sets the metadata for directories created from now on because a child needed them. */
-    public void setImpliedDirectory(Metadata m) {
-        this.implied = m;
     }
 
     /**
@@ -114,7 +105,7 @@ public final class Tree {
                 dir.meta = d.meta();
                 return;
             }
-            if (parent.children.put(path.name(), new Dir(d.meta())) instanceof Dir) forgetParent();
+            parent.children.put(path.name(), new Dir(d.meta())); // replaces a non-directory, if any
             return;
         } else {
             value = new Inode(node);
@@ -182,23 +173,8 @@ public final class Tree {
      * such as {@code --owner root} and by target profiles.
      */
     public void mapMetadata(Function<Node, Metadata> f) {
-        forgetParent();
         root.meta = f.apply(new Node.Directory(root.meta));
-        IdentityHashMap<Inode, Inode> done = new IdentityHashMap<>();
-        mapDir(root, f, done);
-    }
-
-    private void mapDir(Dir dir, Function<Node, Metadata> f, IdentityHashMap<Inode, Inode> done) {
-        for (Map.Entry<String, Object> e : dir.children.entrySet()) {
-            if (e.getValue() instanceof Dir d) {
-                d.meta = f.apply(new Node.Directory(d.meta));
-                mapDir(d, f, done);
-            } else {
-                Inode old = (Inode) e.getValue();
-                Inode mapped = done.computeIfAbsent(old, i -> new Inode(i.node.withMeta(f.apply(i.node)), i.linked));
-                e.setValue(mapped);
-            }
-        }
+        mapNodes((path, node) -> node.withMeta(f.apply(node)));
     }
 
     /**

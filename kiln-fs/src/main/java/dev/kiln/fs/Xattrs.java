@@ -30,13 +30,6 @@ public final class Xattrs {
         return new Xattrs(m);
     }
 
-    public Xattrs with(String name, byte[] value) {
-        TreeMap<String, byte[]> m = new TreeMap<>(EntryPath::compareNames);
-        m.putAll(map);
-        m.put(name, value.clone());
-        return new Xattrs(m);
-    }
-
     public boolean isEmpty() {
         return map.isEmpty();
     }

@@ -28,6 +28,14 @@ import java.util.Map;
  * stored, never followed.
  */
 public record HostSource(Path path, EntryPath dest, Ownership ownership) implements Source {
+    /**
+     * A host directory exactly as it is (owners kept, nothing excluded, times untouched): how
+     * inspection commands and tests see a directory next to an image.
+     */
+    public static Tree read(Path dir) throws IOException {
+        return Sources.build(List.of(new HostSource(dir, EntryPath.ROOT, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+    }
+
     @Override
     public String describe() {
         return dest.isRoot() ? path.toString() : path + ":" + dest.display();

@@ -4,14 +4,9 @@ import dev.kiln.fs.Entry;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
-import dev.kiln.fs.source.Excludes;
 import dev.kiln.fs.source.HostSource;
-import dev.kiln.fs.source.MtimePolicy;
-import dev.kiln.fs.source.Ownership;
-import dev.kiln.fs.source.Sources;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 
 /** Host directories as trees, through the real directory source, for tests of every format. */
 public final class HostTrees {
@@ -19,7 +14,7 @@ public final class HostTrees {
 
     /** Reads {@code dir} exactly as it is: owners, nanosecond mtimes, xattrs, hard links, devices. */
     public static Tree read(Path dir) throws IOException {
-        return Sources.build(List.of(new HostSource(dir, EntryPath.ROOT, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+        return HostSource.read(dir);
     }
 
     /**
