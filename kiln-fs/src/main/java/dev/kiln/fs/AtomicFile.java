@@ -1,16 +1,25 @@
 package dev.kiln.fs;
 
+import dev.kiln.fs.host.Posix;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * Writes a file through a temporary sibling that is renamed into place only when the writer
  * finished, so a failed or interrupted build never leaves a partial image under the real name.
+ *
+ * <p>Two details keep ext4 from flushing the whole new image to disk before kiln can exit (its
+ * "auto_da_alloc" heuristics for replace-by-truncate and replace-by-rename, measured at about
+ * 0.45 s for a 680 MB image): the fresh temporary file is opened without O_TRUNC, and an
+ * existing image is replaced by exchanging the two names (renameat2 RENAME_EXCHANGE, still one
+ * atomic step) and then deleting the old one, rather than by renaming over it.
  */
 public final class AtomicFile {
     private AtomicFile() {}
@@ -24,25 +33,28 @@ public final class AtomicFile {
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".kiln-tmp");
-        boolean ok = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 body.write(ch);
             }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
+            Trace.mark("output closed");
             // createTempFile makes 0600 files; an image is an ordinary output file.
             try {
-                Files.setPosixFilePermissions(abs, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
             } catch (UnsupportedOperationException ignored) {
                 // non-POSIX file system
             }
-            ok = true;
+            // After an exchange, tmp names the old image; the finally block deletes it.
+            if (!(Files.isRegularFile(abs, LinkOption.NOFOLLOW_LINKS) && Posix.exchange(tmp, abs))) {
+                try {
+                    Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
         } finally {
-            if (!ok) Files.deleteIfExists(tmp);
+            // The partial image after a failure, the old one after an exchange, nothing after a move.
+            Files.deleteIfExists(tmp);
         }
     }
 }

@@ -6,6 +6,7 @@ import dev.kiln.fs.ImageFormat;
 import dev.kiln.fs.ImageWriter;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Progress;
+import dev.kiln.fs.Trace;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.cpio.CpioWriter;
 import dev.kiln.fs.erofs.ErofsWriter;
@@ -58,7 +59,9 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
             throw new KilnException("EROFS compresses its data itself: use --compress lz4 or lz4hc, not "
                     + compression.name().toLowerCase());
         }
+        Trace.mark("start");
         Tree tree = tree();
+        Trace.mark("sources read");
         findings.addAll(target.prepare(tree));
         if (findings.stream().anyMatch(Finding::isError)) throw new TargetException(target, findings);
         ImageWriter writer = switch (format) {
@@ -68,6 +71,7 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
         };
         Progress progress = progressFor.apply(tree);
         AtomicFile.write(out, ch -> writer.write(tree, ch, progress));
+        Trace.mark("image in place");
         long size = Files.size(out);
         findings.addAll(target.afterBuild(size));
         return new Result(findings, size, tree.size());

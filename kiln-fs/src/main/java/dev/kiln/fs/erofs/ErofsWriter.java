@@ -10,6 +10,7 @@ import dev.kiln.fs.ImageWriter;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Progress;
+import dev.kiln.fs.Trace;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
@@ -111,6 +112,7 @@ public final class ErofsWriter implements ImageWriter {
 
         void run() throws IOException {
             collect();
+            Trace.mark("erofs: inodes collected");
             int headerEnd = SuperBlockEncoder.headerEnd(bigPcluster);
             int sharedEnd = xattrs.layoutShared(headerEnd);
             long buildTime = options.buildTime();
@@ -139,7 +141,9 @@ public final class ErofsWriter implements ImageWriter {
             long dataStart = (headEnd + BLOCK_SIZE - 1) / BLOCK_SIZE;
 
             cursor = dataStart;
+            Trace.mark("erofs: layout planned");
             writeData();
+            Trace.mark("erofs: data written");
 
             long dataEnd = cursor;
             MetadataAllocator alloc = new MetadataAllocator(dataEnd);
@@ -152,7 +156,9 @@ public final class ErofsWriter implements ImageWriter {
             if (totalBlocks > 0xFFFFFFFFL) throw new KilnException("EROFS image too large: " + totalBlocks + " blocks");
 
             for (Inode n : inodes) if (n.isDirectory()) writeDirectory(n);
+            Trace.mark("erofs: directories written");
             writeMetadata(dataStart, dataEnd, totalBlocks, headerEnd, sharedEnd);
+            Trace.mark("erofs: metadata written");
         }
 
         /** Turns the tree into inodes (hard-link groups once) and directory child lists. */

@@ -32,7 +32,7 @@ public final class Posix implements AutoCloseable {
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
 
     private static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, STATX_BASIC_STATS = 0x7ff;
-    private static final int ENODATA = 61, ENOTSUP = 95, ERANGE = 34;
+    private static final int ENODATA = 61, ENOTSUP = 95, ERANGE = 34, EINVAL = 22, ENOSYS = 38;
 
     private static final MethodHandle STATX = handle("statx", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
@@ -50,6 +50,13 @@ public final class Posix implements AutoCloseable {
             ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final MethodHandle UTIMENSAT = handle("utimensat", FunctionDescriptor.of(ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+
+    private static final int RENAME_EXCHANGE = 2;
+
+    /** glibc 2.28+ has renameat2; without it {@link #exchange} reports "cannot". */
+    private static final MethodHandle RENAMEAT2 = LIBC.find("renameat2").map(addr -> LINKER.downcallHandle(addr,
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT), CAPTURE)).orElse(null);
 
     private static MethodHandle handle(String name, FunctionDescriptor fd) {
         MemorySegment addr = LIBC.find(name).orElseThrow(() -> new KilnException("libc lacks " + name + "(); kiln needs glibc 2.28 or newer"));
@@ -215,6 +222,29 @@ public final class Posix implements AutoCloseable {
             throw new IllegalStateException(t);
         }
         if (rc != 0) throw error("utimensat", p);
+    }
+
+    /**
+     * Swaps two paths in one step (renameat2 with RENAME_EXCHANGE). Returns false when the file
+     * system or kernel cannot (the caller then falls back to a plain rename); other failures throw.
+     */
+    public static boolean exchange(Path a, Path b) throws IOException {
+        MethodHandle renameat2 = RENAMEAT2;
+        if (renameat2 == null) return false;
+        try (Posix posix = new Posix()) {
+            MemorySegment from = posix.cPath(a);
+            MemorySegment to = posix.cString(b.toString());
+            int rc;
+            try {
+                rc = (int) renameat2.invokeExact(posix.errno, AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (rc == 0) return true;
+            int e = (int) ERRNO.get(posix.errno, 0L);
+            if (e == EINVAL || e == ENOSYS || e == ENOTSUP) return false;
+            throw posix.error("renameat2", b);
+        }
     }
 
     /** glibc's makedev: 12 bits of major and 20 of minor in the classic positions, the rest above. */
