@@ -23,7 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "build", sortOptions = false,
+@Command(name = "build", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, sortOptions = false,
         description = {"Builds an image from sources, applied in order (later ones win).",
                 "SOURCE is a directory, a cpio/tar/EROFS image (tar whiteouts apply), or SRC:DST to place a host file or directory at DST."})
 final class BuildCommand implements Callable<Integer> {

@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "cat", description = "Writes a file of an image to standard output (symlinks inside the image are followed).")
+@Command(name = "cat", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, description = "Writes a file of an image to standard output (symlinks inside the image are followed).")
 final class CatCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE")
     String image;

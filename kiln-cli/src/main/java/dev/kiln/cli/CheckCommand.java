@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "check", description = {"Reads a whole image (every entry and every byte of data) and lints it for a consumer.",
+@Command(name = "check", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, description = {"Reads a whole image (every entry and every byte of data) and lints it for a consumer.",
         "Exit 0 when the target accepts it, 1 when it reports errors, 3 when the image is corrupt."})
 final class CheckCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE")

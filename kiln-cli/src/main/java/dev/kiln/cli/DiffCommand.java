@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "diff", description = {"Compares two images or directories: one line per difference, exit 1 when they differ.",
+@Command(name = "diff", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, description = {"Compares two images or directories: one line per difference, exit 1 when they differ.",
         "Lines: '- PATH' only in A, '+ PATH' only in B, 'KIND PATH: A -> B' for type, content, mode, owner, mtime, target, device, xattrs, link."})
 final class DiffCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "A")

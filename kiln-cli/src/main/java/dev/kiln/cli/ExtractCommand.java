@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "extract", description = {"Extracts an image into a directory.",
+@Command(name = "extract", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, description = {"Extracts an image into a directory.",
         "Never writes outside DIR and never follows symlinks; owners and device nodes are restored only when run as root."})
 final class ExtractCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE")

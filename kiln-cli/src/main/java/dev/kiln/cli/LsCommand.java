@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "ls", description = "Lists the entries of an image (or a directory).")
+@Command(name = "ls", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, description = "Lists the entries of an image (or a directory).")
 final class LsCommand implements Callable<Integer> {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneOffset.UTC);
 

@@ -6,6 +6,7 @@ import dev.kiln.fs.testing.Listing;
 import dev.kiln.fs.testing.SampleTree;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,6 +136,22 @@ class CliTest {
         Cli ok = Cli.run("check", kiln.toString(), "--target", "unikraft");
         assertThat(ok.out()).doesNotContain("error:");
         assertThat(ok.exit()).isZero();
+    }
+
+    @Test
+    void everyCommandHasHelpAndTheTopLevelListsThemAll() {
+        for (String cmd : List.of("build", "ls", "cat", "extract", "diff", "check")) {
+            Cli help = Cli.run(cmd, "--help");
+            assertThat(help.exit()).as(cmd).isZero();
+            assertThat(help.out()).as(cmd).startsWith("Usage: kiln " + cmd + " ");
+        }
+        Cli top = Cli.run("--help");
+        assertThat(top.exit()).isZero();
+        assertThat(top.out()).contains("build ", "ls ", "cat ", "extract ", "diff ", "check ");
+        assertThat(Cli.run("--version").out().trim()).isEqualTo("kiln 0.1.0");
+        Cli typo = Cli.run("biuld", "x");
+        assertThat(typo.exit()).isEqualTo(2);
+        assertThat(typo.err()).contains("biuld");
     }
 
     @Test

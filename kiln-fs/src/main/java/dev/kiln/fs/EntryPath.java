@@ -13,13 +13,40 @@ import java.util.List;
  * of paths in this order always yields parents before children, which is what cpio consumers
  * need and what makes output independent of directory enumeration order.
  */
-public record EntryPath(String value) implements Comparable<EntryPath> {
-    public static final EntryPath ROOT = new EntryPath("");
+public final class EntryPath implements Comparable<EntryPath> {
+    public static final EntryPath ROOT = new EntryPath("", true);
 
-    public EntryPath {
+    private final String value;
+
+    /** Fails with {@link InvalidPathException} unless {@code value} is already normalised. */
+    public EntryPath(String value) {
         if (!isNormal(value)) {
             throw new InvalidPathException("not a normalised path: \"" + printable(value) + "\"");
         }
+        this.value = value;
+    }
+
+    /**
+     * For values built from parts that are already valid (a path plus a checked name): checking
+     * the whole string again for every entry of every tree showed up in profiles.
+     */
+    private EntryPath(String value, boolean checked) {
+        this.value = value;
+    }
+
+    /** The path without a leading slash; "" for the root. */
+    public String value() {
+        return value;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof EntryPath p && value.equals(p.value);
+    }
+
+    @Override
+    public int hashCode() {
+        return value.hashCode();
     }
 
     /**
@@ -96,18 +123,27 @@ public record EntryPath(String value) implements Comparable<EntryPath> {
     public EntryPath parent() {
         if (isRoot()) return null;
         int i = value.lastIndexOf('/');
-        return i < 0 ? ROOT : new EntryPath(value.substring(0, i));
+        return i < 0 ? ROOT : new EntryPath(value.substring(0, i), true);
     }
 
     public EntryPath resolve(String name) {
-        EntryPath child = parse(name);
-        if (child.isRoot()) return this;
-        return isRoot() ? child : new EntryPath(value + "/" + child.value);
+        return resolve(parse(name));
     }
 
     public EntryPath resolve(EntryPath child) {
         if (child.isRoot()) return this;
-        return isRoot() ? child : new EntryPath(value + "/" + child.value);
+        return isRoot() ? child : new EntryPath(value + "/" + child.value, true);
+    }
+
+    /**
+     * The entry {@code name} inside this directory path. {@code name} must be one component:
+     * not empty, not "." or "..", without '/' or NUL.
+     */
+    public EntryPath child(String name) {
+        if (name.isEmpty() || name.indexOf('/') >= 0 || !isNormal(name)) {
+            throw new InvalidPathException("not a file name: \"" + printable(name) + "\"");
+        }
+        return new EntryPath(isRoot() ? name : value + "/" + name, true);
     }
 
     public List<String> components() {

@@ -192,7 +192,7 @@ public final class Tree {
         Iterator<Map.Entry<String, Object>> it = dir.children.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<String, Object> e = it.next();
-            EntryPath p = at.resolve(e.getKey());
+            EntryPath p = at.child(e.getKey());
             if (e.getValue() instanceof Dir d) {
                 Node n = f.apply(p, new Node.Directory(d.meta));
                 if (n == null) { it.remove(); continue; }
@@ -200,17 +200,20 @@ public final class Tree {
                 else e.setValue(new Inode(n));
             } else {
                 Inode old = (Inode) e.getValue();
-                Optional<Inode> mapped = done.computeIfAbsent(old, i -> {
-                    Node n = f.apply(p, i.node);
-                    if (n == null) return Optional.empty();
-                    if (n instanceof Node.HardLink || n instanceof Node.Directory) {
-                        throw new KilnException(p + ": cannot map a file to a directory or link");
-                    }
-                    return Optional.of(n == i.node ? i : new Inode(n, i.linked));
-                });
+                // Only shared nodes need remembering, so the other paths of a group get the same result.
+                Optional<Inode> mapped = old.linked ? done.computeIfAbsent(old, i -> mapInode(p, i, f)) : mapInode(p, old, f);
                 if (mapped.isEmpty()) it.remove(); else e.setValue(mapped.get());
             }
         }
+    }
+
+    private static Optional<Inode> mapInode(EntryPath p, Inode i, java.util.function.BiFunction<EntryPath, Node, Node> f) {
+        Node n = f.apply(p, i.node);
+        if (n == null) return Optional.empty();
+        if (n instanceof Node.HardLink || n instanceof Node.Directory) {
+            throw new KilnException(p + ": cannot map a file to a directory or link");
+        }
+        return Optional.of(n == i.node ? i : new Inode(n, i.linked));
     }
 
     /**
@@ -295,7 +298,7 @@ public final class Tree {
                     continue;
                 }
                 Map.Entry<String, Object> e = top.it.next();
-                EntryPath p = top.path.isRoot() ? new EntryPath(e.getKey()) : new EntryPath(top.path.value() + "/" + e.getKey());
+                EntryPath p = top.path.child(e.getKey());
                 if (e.getValue() instanceof Dir d) {
                     stack.add(new Frame(p, d.children.entrySet().iterator()));
                     return new Entry(p, new Node.Directory(d.meta), 1);

@@ -257,7 +257,9 @@ public final class ErofsWriter implements ImageWriter {
                     }
                     progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
                 }
+                Trace.mark("erofs: main data loop");
                 if (smallReader != null) smallReader.await();
+                Trace.mark("erofs: small files awaited");
             } finally {
                 if (pipeline != null) pipeline.close();
                 if (smallReader != null) smallReader.close();

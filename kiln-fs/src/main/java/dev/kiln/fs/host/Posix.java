@@ -15,6 +15,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -22,7 +23,8 @@ import java.util.List;
  * nanosecond times and device numbers in one statx call, every xattr namespace (NIO only sees
  * "user."), and mknod/lchown/chmod/utimensat to restore all of that on extraction.
  *
- * <p>Not thread-safe: an instance owns its scratch buffers. Create one per walk or extraction.
+ * <p>Not thread-safe: an instance owns its scratch buffers. Create one per walk or extraction,
+ * or one per pool thread ({@link #shared}).
  */
 public final class Posix implements AutoCloseable {
     private static final Linker LINKER = Linker.nativeLinker();
@@ -32,35 +34,86 @@ public final class Posix implements AutoCloseable {
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
 
     private static final int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, STATX_BASIC_STATS = 0x7ff;
+    private static final int O_RDONLY = 0, O_DIRECTORY = 0200000, O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000;
     private static final int ENODATA = 61, ENOTSUP = 95, ERANGE = 34, EINVAL = 22, ENOSYS = 38;
 
-    private static final MethodHandle STATX = handle("statx", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    private static final MethodHandle LLISTXATTR = handle("llistxattr", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
-            ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    private static final MethodHandle LGETXATTR = handle("lgetxattr", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
-            ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    private static final MethodHandle LSETXATTR = handle("lsetxattr", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-    private static final MethodHandle MKNOD = handle("mknod", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-    private static final MethodHandle LCHOWN = handle("lchown", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle CHMOD = handle("chmod", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle UTIMENSAT = handle("utimensat", FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    // One holder class per function: a downcall handle costs a few milliseconds to make, so each
+    // is made the first time it is used (a build never needs mknod, an extraction never getdents).
+    private static final class Statx {
+        static final MethodHandle H = handle("statx", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    }
+
+    private static final class Llistxattr {
+        static final MethodHandle H = handle("llistxattr", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Lgetxattr {
+        static final MethodHandle H = handle("lgetxattr", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Lsetxattr {
+        static final MethodHandle H = handle("lsetxattr", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    }
+
+    private static final class Mknod {
+        static final MethodHandle H = handle("mknod", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Lchown {
+        static final MethodHandle H = handle("lchown", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    }
+
+    private static final class Chmod {
+        static final MethodHandle H = handle("chmod", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    }
+
+    private static final class Openat {
+        static final MethodHandle H = LINKER.downcallHandle(symbol("openat"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                CAPTURE, Linker.Option.firstVariadicArg(3));
+    }
+
+    private static final class Close {
+        static final MethodHandle H = handle("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    }
+
+    private static final class Getdents64 {
+        static final MethodHandle H = handle("getdents64", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Readlinkat {
+        static final MethodHandle H = handle("readlinkat", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Utimensat {
+        static final MethodHandle H = handle("utimensat", FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    }
+
+    /** glibc 2.28+ has renameat2; without it {@link #exchange} reports "cannot". */
+    private static final class Renameat2 {
+        static final MethodHandle H = LIBC.find("renameat2").map(addr -> LINKER.downcallHandle(addr,
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT), CAPTURE)).orElse(null);
+    }
 
     private static final int RENAME_EXCHANGE = 2;
 
-    /** glibc 2.28+ has renameat2; without it {@link #exchange} reports "cannot". */
-    private static final MethodHandle RENAMEAT2 = LIBC.find("renameat2").map(addr -> LINKER.downcallHandle(addr,
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT), CAPTURE)).orElse(null);
-
     private static MethodHandle handle(String name, FunctionDescriptor fd) {
-        MemorySegment addr = LIBC.find(name).orElseThrow(() -> new KilnException("libc lacks " + name + "(); kiln needs glibc 2.28 or newer"));
-        return LINKER.downcallHandle(addr, fd, CAPTURE);
+        return LINKER.downcallHandle(symbol(name), fd, CAPTURE);
+    }
+
+    private static MemorySegment symbol(String name) {
+        return LIBC.find(name).orElseThrow(() -> new KilnException("libc lacks " + name + "(); kiln needs glibc 2.30 or newer"));
     }
 
     /** What statx says about a path (not following a final symlink). */
@@ -71,14 +124,40 @@ public final class Posix implements AutoCloseable {
         }
     }
 
-    private final Arena arena = Arena.ofConfined();
-    private final MemorySegment errno = arena.allocate(ERRNO_LAYOUT);
-    private final MemorySegment statBuf = arena.allocate(256, 8);
-    private MemorySegment pathBuf = arena.allocate(4097);
-    private MemorySegment nameBuf = arena.allocate(256);
-    private MemorySegment listBuf = arena.allocate(4096);
-    private MemorySegment valueBuf = arena.allocate(4096);
-    private final MemorySegment times = arena.allocate(32, 8);
+    private final Arena arena;
+
+    /** An instance for the calling thread only. */
+    public Posix() {
+        this(Arena.ofConfined());
+    }
+
+    private Posix(Arena arena) {
+        this.arena = arena;
+        this.errno = arena.allocate(ERRNO_LAYOUT);
+        this.statBuf = arena.allocate(256, 8);
+        this.pathBuf = arena.allocate(4097);
+        this.nameBuf = arena.allocate(256);
+        this.listBuf = arena.allocate(4096);
+        this.valueBuf = arena.allocate(4096);
+        this.times = arena.allocate(32, 8);
+        this.dents = arena.allocate(1 << 15, 8);
+    }
+
+    /**
+     * An instance that one thread uses but any thread may close: for pool threads, whose
+     * instances the pool's owner closes when the work is done.
+     */
+    public static Posix shared() {
+        return new Posix(Arena.ofShared());
+    }
+    private final MemorySegment errno;
+    private final MemorySegment statBuf;
+    private MemorySegment pathBuf;
+    private MemorySegment nameBuf;
+    private MemorySegment listBuf;
+    private MemorySegment valueBuf;
+    private final MemorySegment times;
+    private final MemorySegment dents;
 
     @Override
     public void close() {
@@ -89,11 +168,15 @@ public final class Posix implements AutoCloseable {
         MemorySegment path = cPath(p);
         int rc;
         try {
-            rc = (int) STATX.invokeExact(errno, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statBuf);
+            rc = (int) Statx.H.invokeExact(errno, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statBuf);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
         if (rc != 0) throw error("stat", p);
+        return stat();
+    }
+
+    private Stat stat() {
         MemorySegment b = statBuf;
         return new Stat(
                 Short.toUnsignedInt(b.get(ValueLayout.JAVA_SHORT, 28)),
@@ -112,14 +195,28 @@ public final class Posix implements AutoCloseable {
      * caller may read. A file system without xattr support yields none.
      */
     public List<Xattr> listXattrs(Path p) throws IOException {
-        MemorySegment path = cPath(p);
+        return listXattrs(cPath(p), p);
+    }
+
+    /** {@link #listXattrs(Path)} of the entry {@code name} in the directory {@code dir} (both raw bytes). */
+    public List<Xattr> listXattrs(byte[] dir, byte[] name) throws IOException {
+        int len = dir.length + 1 + name.length;
+        if (pathBuf.byteSize() <= len) pathBuf = arena.allocate(len + 1L);
+        MemorySegment.copy(dir, 0, pathBuf, ValueLayout.JAVA_BYTE, 0, dir.length);
+        pathBuf.set(ValueLayout.JAVA_BYTE, dir.length, (byte) '/');
+        MemorySegment.copy(name, 0, pathBuf, ValueLayout.JAVA_BYTE, dir.length + 1, name.length);
+        pathBuf.set(ValueLayout.JAVA_BYTE, len, (byte) 0);
+        return listXattrs(pathBuf, null);
+    }
+
+    private List<Xattr> listXattrs(MemorySegment path, Path p) throws IOException {
         long n;
         while (true) {
             n = llistxattr(path, listBuf, listBuf.byteSize());
             if (n >= 0) break;
             int e = (int) ERRNO.get(errno, 0L);
             if (e == ENOTSUP || e == ENODATA) return List.of();
-            if (e != ERANGE) throw error("listxattr", p);
+            if (e != ERANGE) throw error("listxattr", where(p, path));
             listBuf = arena.allocate(listBuf.byteSize() * 4);
         }
         if (n == 0) return List.of();
@@ -128,7 +225,7 @@ public final class Posix implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             if (listBuf.get(ValueLayout.JAVA_BYTE, i) == 0) {
                 String name = new String(listBuf.asSlice(start, i - start).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-                byte[] value = getXattr(path, listBuf.asSlice(start, i - start + 1), p, name);
+                byte[] value = getXattr(path, listBuf.asSlice(start, i - start + 1), where(p, path), name);
                 if (value != null) out.add(new Xattr(name, value));
                 start = i + 1;
             }
@@ -138,9 +235,103 @@ public final class Posix implements AutoCloseable {
 
     public record Xattr(String name, byte[] value) {}
 
+    /** For messages: {@code name} in {@code dir} (the whole path when dir is null). */
+    private static Path at(Path dir, byte[] name) {
+        String n = new String(name, StandardCharsets.UTF_8);
+        return dir == null ? Path.of(n) : dir.resolve(n);
+    }
+
+    /** For messages: the path as given, or as it stands in the C buffer. */
+    private static Path where(Path p, MemorySegment cPath) {
+        return p != null ? p : Path.of(cPath.getString(0, StandardCharsets.UTF_8));
+    }
+
+    // Directory walking relative to open directories: the kernel resolves one name per call
+    // instead of the whole path, and no Java Path is made for entries that do not need one.
+
+    /**
+     * Opens the directory {@code name} inside the open directory {@code dirFd} (or a path, with
+     * {@link #AT_CWD}), not following symlinks. {@code dir}, the directory's path, is for messages.
+     */
+    public int openDirectory(int dirFd, byte[] name, Path dir) throws IOException {
+        int fd;
+        try {
+            fd = (int) Openat.H.invokeExact(errno, dirFd, cBytes(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (fd < 0) throw error("open", at(dir, name));
+        return fd;
+    }
+
+    /** The fd meaning "relative to the working directory" (absolute paths ignore it). */
+    public static final int AT_CWD = AT_FDCWD;
+
+    public void close(int fd) {
+        try {
+            int rc = (int) Close.H.invokeExact(errno, fd);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The raw names in an open directory, "." and ".." left out, in the file system's order. */
+    public List<byte[]> names(int dirFd, Path where) throws IOException {
+        List<byte[]> out = new ArrayList<>();
+        while (true) {
+            long n;
+            try {
+                n = (long) Getdents64.H.invokeExact(errno, dirFd, dents, dents.byteSize());
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (n < 0) throw error("getdents64", where);
+            if (n == 0) return out;
+            // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[] (NUL-terminated).
+            // Parsed from one heap copy: byte-wise segment reads cost more than the copy.
+            byte[] b = dents.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+            for (int off = 0; off < n; ) {
+                int reclen = (b[off + 16] & 0xff) | (b[off + 17] & 0xff) << 8;
+                int start = off + 19, end = start;
+                while (b[end] != 0) end++;
+                int len = end - start;
+                boolean dot = len <= 2 && b[start] == '.' && (len == 1 || b[start + 1] == '.');
+                if (!dot) out.add(Arrays.copyOfRange(b, start, end));
+                off += reclen;
+            }
+        }
+    }
+
+    /** {@link #lstat} of {@code name} in the open directory {@code dirFd}. */
+    public Stat lstatAt(int dirFd, byte[] name, Path dir) throws IOException {
+        int rc;
+        try {
+            rc = (int) Statx.H.invokeExact(errno, dirFd, cBytes(name), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statBuf);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (rc != 0) throw error("stat", at(dir, name));
+        return stat();
+    }
+
+    /** The target of the symlink {@code name} in the open directory {@code dirFd}, as raw bytes. */
+    public byte[] readlinkAt(int dirFd, byte[] name, Path dir) throws IOException {
+        while (true) {
+            long n;
+            try {
+                n = (long) Readlinkat.H.invokeExact(errno, dirFd, cBytes(name), valueBuf, valueBuf.byteSize());
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (n < 0) throw error("readlink", at(dir, name));
+            if (n < valueBuf.byteSize()) return valueBuf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
+            valueBuf = arena.allocate(valueBuf.byteSize() * 4); // possibly truncated: ask again with room
+        }
+    }
+
     private long llistxattr(MemorySegment path, MemorySegment buf, long size) {
         try {
-            return (long) LLISTXATTR.invokeExact(errno, path, buf, size);
+            return (long) Llistxattr.H.invokeExact(errno, path, buf, size);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -150,7 +341,7 @@ public final class Posix implements AutoCloseable {
         while (true) {
             long n;
             try {
-                n = (long) LGETXATTR.invokeExact(errno, path, cname, valueBuf, valueBuf.byteSize());
+                n = (long) Lgetxattr.H.invokeExact(errno, path, cname, valueBuf, valueBuf.byteSize());
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
@@ -169,7 +360,7 @@ public final class Posix implements AutoCloseable {
         MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
         int rc;
         try {
-            rc = (int) LSETXATTR.invokeExact(errno, path, cname, v, (long) value.length, 0);
+            rc = (int) Lsetxattr.H.invokeExact(errno, path, cname, v, (long) value.length, 0);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -181,7 +372,7 @@ public final class Posix implements AutoCloseable {
         long dev = makedev(major, minor);
         int rc;
         try {
-            rc = (int) MKNOD.invokeExact(errno, cPath(p), mode, dev);
+            rc = (int) Mknod.H.invokeExact(errno, cPath(p), mode, dev);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -191,7 +382,7 @@ public final class Posix implements AutoCloseable {
     public void lchown(Path p, long uid, long gid) throws IOException {
         int rc;
         try {
-            rc = (int) LCHOWN.invokeExact(errno, cPath(p), (int) uid, (int) gid);
+            rc = (int) Lchown.H.invokeExact(errno, cPath(p), (int) uid, (int) gid);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -202,7 +393,7 @@ public final class Posix implements AutoCloseable {
     public void chmod(Path p, int permissions) throws IOException {
         int rc;
         try {
-            rc = (int) CHMOD.invokeExact(errno, cPath(p), permissions);
+            rc = (int) Chmod.H.invokeExact(errno, cPath(p), permissions);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -217,7 +408,7 @@ public final class Posix implements AutoCloseable {
         }
         int rc;
         try {
-            rc = (int) UTIMENSAT.invokeExact(errno, AT_FDCWD, cPath(p), times, AT_SYMLINK_NOFOLLOW);
+            rc = (int) Utimensat.H.invokeExact(errno, AT_FDCWD, cPath(p), times, AT_SYMLINK_NOFOLLOW);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -229,7 +420,7 @@ public final class Posix implements AutoCloseable {
      * system or kernel cannot (the caller then falls back to a plain rename); other failures throw.
      */
     public static boolean exchange(Path a, Path b) throws IOException {
-        MethodHandle renameat2 = RENAMEAT2;
+        MethodHandle renameat2 = Renameat2.H;
         if (renameat2 == null) return false;
         try (Posix posix = new Posix()) {
             MemorySegment from = posix.cPath(a);
@@ -256,6 +447,11 @@ public final class Posix implements AutoCloseable {
         byte[] b = p.toString().getBytes(StandardCharsets.UTF_8);
         if (pathBuf.byteSize() <= b.length) pathBuf = arena.allocate(b.length + 1L);
         return terminated(pathBuf, b);
+    }
+
+    private MemorySegment cBytes(byte[] b) {
+        if (nameBuf.byteSize() <= b.length) nameBuf = arena.allocate(b.length + 1L);
+        return terminated(nameBuf, b);
     }
 
     /** Xattr names get their own buffer, so a path and a name can be passed in one call. */

@@ -39,6 +39,13 @@ public final class Lz4Bench {
                     System.arraycopy(src, off, window, 0, len);
                     return lib.compressDestSize(window, len, dst, 4096);
                 }));
+                // The EROFS writer's default: 64 KiB pclusters filled from the rest of a 4 MiB segment.
+                report("kiln fast destSize 64K", src.length, () -> pclusters(src, 65536, (off, len) -> fast.compressDestSize(
+                        src, off, src.length - off, dst, 0, 65536)));
+                report("liblz4 destSize 64K", src.length, () -> pclusters(src, 65536, (off, len) -> {
+                    byte[] rest = Arrays.copyOfRange(src, off, src.length);
+                    return lib.compressDestSize(rest, rest.length, dst, 65536);
+                }));
             }
             if (which.equals("hc") || which.equals("all")) {
                 for (int level : new int[] {1, 4, 9, 12}) {
@@ -64,12 +71,16 @@ public final class Lz4Bench {
 
     /** Fills consecutive 4 KiB outputs from 64 KiB input windows, as an EROFS writer does; returns bytes written. */
     private static int pclusters(byte[] src, Window w) {
+        return pclusters(src, 4096, w);
+    }
+
+    private static int pclusters(byte[] src, int pcluster, Window w) {
         int pos = 0;
         int total = 0;
         while (pos < src.length) {
             long r = w.run(pos, Math.min(65536, src.length - pos));
             pos += Lz4Compressor.consumed(r);
-            total += 4096;
+            total += pcluster;
         }
         return total;
     }

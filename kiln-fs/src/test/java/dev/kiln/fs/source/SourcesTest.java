@@ -104,6 +104,43 @@ class SourcesTest {
     }
 
     @Test
+    void aWideDeepTreeReadsTheSameEveryTimeWithHardLinksAtTheirFirstPath() throws Exception {
+        // Directories are listed on a pool; the tree must not depend on which thread finishes first.
+        Path dir = Files.createDirectory(tmp.resolve("src"));
+        for (int i = 0; i < 40; i++) {
+            Path d = Files.createDirectories(dir.resolve("d" + (39 - i) + "/a/b/c"));
+            for (int j = 0; j < 25; j++) Files.writeString(d.resolve("f" + j), "file " + i + "/" + j);
+        }
+        Files.writeString(dir.resolve("d7/a/shared"), "linked");
+        Files.createLink(dir.resolve("d30/a/b/second"), dir.resolve("d7/a/shared"));
+        Files.createLink(dir.resolve("d12/first"), dir.resolve("d7/a/shared"));
+        Files.createSymbolicLink(dir.resolve("d3/a/sym"), Path.of("../../d7/a/shared"));
+        List<String> listings = new ArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            Tree tree = HostSource.read(dir);
+            listings.add(Listing.of(tree, EXACT));
+            java.util.Map<String, Node> nodes = new java.util.HashMap<>();
+            for (Entry e : tree.entries()) nodes.put(e.path().value(), e.node());
+            assertThat(nodes.get("d12/first")).isInstanceOf(Node.File.class);
+            assertThat(nodes.get("d30/a/b/second")).isEqualTo(new Node.HardLink(EntryPath.parse("d12/first")));
+            assertThat(nodes.get("d7/a/shared")).isEqualTo(new Node.HardLink(EntryPath.parse("d12/first")));
+        }
+        assertThat(listings).allMatch(l -> l.equals(listings.getFirst()));
+        assertThat(listings.getFirst()).isEqualTo(Listing.of(dir, EXACT));
+    }
+
+    @Test
+    void aHostNameThatIsNotUtf8IsRefusedNamingItsDirectory() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("src/sub"));
+        SampleTree.run("sh", "-c", "cd '" + dir + "' && touch \"$(printf 'bad\\377name')\"");
+        assertThatThrownBy(() -> HostSource.read(tmp.resolve("src")))
+                .isInstanceOf(KilnException.class)
+                .hasMessageContaining(dir.toString())
+                .hasMessageContaining("not valid UTF-8")
+                .hasMessageContaining("ff");
+    }
+
+    @Test
     void excludesMatchNamesAnywhereOrAnchoredPaths() throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("src"));
         SampleTree.create(dir);

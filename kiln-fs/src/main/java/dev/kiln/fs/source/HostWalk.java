@@ -1,0 +1,231 @@
+package dev.kiln.fs.source;
+
+import dev.kiln.fs.Content;
+import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.InvalidPathException;
+import dev.kiln.fs.KilnException;
+import dev.kiln.fs.Metadata;
+import dev.kiln.fs.Node;
+import dev.kiln.fs.Tree;
+import dev.kiln.fs.Utf8;
+import dev.kiln.fs.Xattrs;
+import dev.kiln.fs.host.Posix;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.Future;
+
+/**
+ * Reads a host file or directory tree into a {@link Tree}, in two roles that overlap:
+ *
+ * <ul>
+ *   <li>listing, on a pool of one thread per core: each directory is opened once, read with
+ *       getdents64 and sorted by name bytes, and its entries are stat'ed by name relative to it
+ *       (statx with the directory's fd, so the kernel resolves one name, not a whole path), with
+ *       their extended attributes and symlink targets. Subdirectories are listed as tasks of
+ *       their own, so the pool keeps every core busy with system calls;</li>
+ *   <li>building, on the caller's thread: it takes the listings in depth-first name order and puts
+ *       each entry into the tree, recognising hard links by (device, inode) at the first path in
+ *       that order.</li>
+ * </ul>
+ *
+ * Since the tree is built in one fixed order from listings that do not depend on timing, the
+ * result is the same whatever the threads do. Listings may run ahead of the builder; they hold
+ * a few hundred bytes per entry, no file data.
+ */
+final class HostWalk implements AutoCloseable {
+    private final Tree tree;
+    private final Excludes excludes;
+    private final Ownership ownership;
+    private final ForkJoinPool pool;
+    /** Each pool thread's own system-call buffers; closed together at the end. */
+    private final List<Posix> posixes = Collections.synchronizedList(new ArrayList<>());
+    private final ThreadLocal<Posix> posix = ThreadLocal.withInitial(() -> {
+        Posix p = Posix.shared();
+        posixes.add(p);
+        return p;
+    });
+    /** (dev, ino) of multiply-linked files already in the tree, to the path that holds them. */
+    private final Map<List<Long>, EntryPath> links = new HashMap<>();
+
+    /** One entry of a listed directory, with what its kind needs. */
+    private record Child(String name, EntryPath at, Posix.Stat st, List<Posix.Xattr> xattrs, String linkTarget,
+                         Future<Child[]> listing) {}
+
+    HostWalk(Tree tree, Excludes excludes, Ownership ownership) {
+        this.tree = tree;
+        this.excludes = excludes;
+        this.ownership = ownership;
+        this.pool = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** The source itself: a directory (walked), or a single file, symlink or special file. */
+    void add(Path host, EntryPath at) throws IOException {
+        if (excludes.excludes(at)) return;
+        Posix p = new Posix();
+        Posix.Stat st;
+        Metadata meta;
+        try (p) {
+            try {
+                st = p.lstat(host);
+            } catch (IOException e) {
+                throw new KilnException(host + ": cannot read source: " + e.getMessage());
+            }
+            meta = metadata(st, p.listXattrs(host));
+        }
+        switch (st.type()) {
+            case Node.S_IFDIR -> {
+                tree.put(at, new Node.Directory(meta));
+                build(host, pool.submit(() -> list(host, host.toString().getBytes(StandardCharsets.UTF_8), at)));
+            }
+            case Node.S_IFLNK -> tree.put(at, new Node.Symlink(meta, Files.readSymbolicLink(host).toString()));
+            default -> {
+                if (st.type() == Node.S_IFREG && at.isRoot()) {
+                    throw new KilnException(host + ": a file cannot be the image root; map it with SRC:DST");
+                }
+                Node node = leaf(host, at, st, meta);
+                if (node != null) tree.put(at, node);
+            }
+        }
+    }
+
+    /** Puts the entries of a listed directory into the tree, descending into subdirectories in order. */
+    private void build(Path dir, Future<Child[]> listing) throws IOException {
+        for (Child c : await(listing)) {
+            if (c == null) continue; // excluded
+            Metadata meta = metadata(c.st, c.xattrs);
+            switch (c.st.type()) {
+                case Node.S_IFDIR -> {
+                    tree.put(c.at, new Node.Directory(meta));
+                    build(dir.resolve(c.name), c.listing);
+                }
+                case Node.S_IFLNK -> tree.put(c.at, new Node.Symlink(meta, c.linkTarget));
+                default -> {
+                    Node node = leaf(dir.resolve(c.name), c.at, c.st, meta);
+                    if (node != null) tree.put(c.at, node);
+                }
+            }
+        }
+    }
+
+    /** Lists one directory on a pool thread (see the class comment); subdirectories become tasks. */
+    private Child[] list(Path dir, byte[] dirBytes, EntryPath at) {
+        Posix p = posix.get();
+        try {
+            int fd = p.openDirectory(Posix.AT_CWD, dirBytes, null);
+            try {
+                // The file system's order varies; sorted names make the walk independent of it.
+                List<byte[]> names = p.names(fd, dir);
+                names.sort(Arrays::compareUnsigned);
+                Child[] out = new Child[names.size()];
+                for (int i = 0; i < out.length; i++) {
+                    byte[] raw = names.get(i);
+                    String name;
+                    try {
+                        name = Utf8.decode(raw, "file name");
+                    } catch (InvalidPathException e) {
+                        throw new KilnException(dir + ": a file name is not valid UTF-8 (" + e.getMessage()
+                                + "); rename it or exclude it");
+                    }
+                    EntryPath childAt = at.child(name);
+                    if (excludes.excludes(childAt)) continue;
+                    Posix.Stat st = p.lstatAt(fd, raw, dir);
+                    List<Posix.Xattr> xattrs = p.listXattrs(dirBytes, raw);
+                    String target = null;
+                    Future<Child[]> listing = null;
+                    if (st.type() == Node.S_IFLNK) {
+                        target = Utf8.decode(p.readlinkAt(fd, raw, dir), "symlink target of " + dir.resolve(name));
+                    } else if (st.type() == Node.S_IFDIR) {
+                        byte[] childBytes = concat(dirBytes, raw);
+                        Path child = dir.resolve(name);
+                        listing = pool.submit(() -> list(child, childBytes, childAt));
+                    }
+                    out[i] = new Child(name, childAt, st, xattrs, target, listing);
+                }
+                return out;
+            } finally {
+                p.close(fd);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Child[] await(Future<Child[]> listing) throws IOException {
+        try {
+            return listing.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while reading the source");
+        } catch (ExecutionException e) {
+            switch (e.getCause()) {
+                case UncheckedIOException u -> throw u.getCause();
+                case RuntimeException r -> throw r;
+                case Error err -> throw err;
+                default -> throw new KilnException("reading the source failed: " + e.getCause(), e.getCause());
+            }
+        }
+    }
+
+    /** A regular file (or a hard link to one seen before), device, fifo or socket. */
+    private Node leaf(Path host, EntryPath at, Posix.Stat st, Metadata meta) {
+        return switch (st.type()) {
+            case Node.S_IFREG -> {
+                if (st.nlink() > 1) {
+                    List<Long> key = List.of(((long) st.devMajor() << 32) | st.devMinor(), st.ino());
+                    EntryPath first = links.putIfAbsent(key, at);
+                    if (first != null && tree.contains(first)) yield new Node.HardLink(first);
+                    links.put(key, at);
+                }
+                yield new Node.File(meta, Content.ofFile(host, st.size()));
+            }
+            case Node.S_IFCHR -> new Node.Device(meta, Node.DeviceKind.CHAR, st.rdevMajor(), st.rdevMinor());
+            case Node.S_IFBLK -> new Node.Device(meta, Node.DeviceKind.BLOCK, st.rdevMajor(), st.rdevMinor());
+            case Node.S_IFIFO -> new Node.Fifo(meta);
+            case Node.S_IFSOCK -> new Node.Socket(meta);
+            default -> throw new KilnException(host + ": unknown file type 0" + Integer.toOctalString(st.type()));
+        };
+    }
+
+    private Metadata metadata(Posix.Stat st, List<Posix.Xattr> xs) {
+        Xattrs x = Xattrs.NONE;
+        if (!xs.isEmpty()) {
+            Map<String, byte[]> m = new LinkedHashMap<>();
+            for (Posix.Xattr a : xs) m.put(a.name(), a.value());
+            x = Xattrs.of(m);
+        }
+        return ownership.apply(new Metadata(st.mode() & 07777, st.uid(), st.gid(), st.mtime(), st.mtimeNanos(), x));
+    }
+
+    private static byte[] concat(byte[] dir, byte[] name) {
+        byte[] out = Arrays.copyOf(dir, dir.length + 1 + name.length);
+        out[dir.length] = '/';
+        System.arraycopy(name, 0, out, dir.length + 1, name.length);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (posixes) {
+            for (Posix p : posixes) p.close();
+        }
+    }
+}
