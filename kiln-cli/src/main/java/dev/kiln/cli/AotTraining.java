@@ -18,8 +18,25 @@ public final class AotTraining {
 
     /** args: a source directory, an empty scratch directory. */
     public static void main(String[] args) throws Exception {
-        Path src = Path.of(args[0]);
         Path out = Path.of(args[1]);
+        // Besides the given (text) tree, data of every kind a compressor meets, so that its
+        // recorded profile has seen every branch: without that, the first incompressible or
+        // all-zero stretch of a real build sends the compiled code back to the interpreter.
+        Path src = Files.createDirectories(out.resolve("src"));
+        copy(Path.of(args[0]), src.resolve("text"));
+        java.util.Random random = new java.util.Random(42);
+        byte[] noise = new byte[1 << 20];
+        random.nextBytes(noise);
+        Files.write(src.resolve("random.bin"), noise);
+        Files.write(src.resolve("zeros.bin"), new byte[3 << 20]);
+        byte[] mixed = new byte[2 << 20];
+        for (int i = 0; i < mixed.length; i += 8192) {
+            if ((i / 8192) % 3 == 0) System.arraycopy(noise, i % noise.length, mixed, i, 8192);
+            else for (int j = 0; j < 8192; j++) mixed[i + j] = (byte) ("kiln builds images " + (i + j) / 64).charAt(j % 19);
+        }
+        Files.write(src.resolve("mixed.bin"), mixed);
+        Files.createLink(src.resolve("mixed.link"), src.resolve("mixed.bin"));
+        Files.createSymbolicLink(src.resolve("sym"), Path.of("mixed.bin"));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         List<List<String>> builds = List.of(
                 List.of("t.cpio"), List.of("t.cpio.gz"), List.of("t.tar"), List.of("t.erofs"),
@@ -36,6 +53,16 @@ public final class AotTraining {
         run(List.of("diff", out.resolve("t.cpio").toString(), out.resolve("lz4.erofs").toString()), quiet);
         run(List.of("extract", out.resolve("hc.erofs").toString(), out.resolve("x").toString()), quiet);
         Files.deleteIfExists(out.resolve("t.cpio"));
+    }
+
+    private static void copy(Path from, Path to) throws java.io.IOException {
+        try (var walk = Files.walk(from)) {
+            for (Path p : (Iterable<Path>) walk::iterator) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createDirectories(t);
+                else if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.copy(p, t);
+            }
+        }
     }
 
     private static void run(List<String> args, PrintStream quiet) {

@@ -70,11 +70,12 @@ final class CompressionPipeline implements AutoCloseable {
     private Batch current;
     private int next;
 
-    CompressionPipeline(List<Inode> files, Supplier<Lz4Compressor> compressors, int pclusterSize, int threads) {
+    /** {@code probe}: see {@link PclusterPacker#PclusterPacker}. */
+    CompressionPipeline(List<Inode> files, Supplier<Lz4Compressor> compressors, int pclusterSize, boolean probe, int threads) {
         this.files = files;
         this.maxBatches = threads + 2;
         this.free = new ArrayBlockingQueue<>(maxBatches);
-        this.packers = ThreadLocal.withInitial(() -> new PclusterPacker(compressors.get(), pclusterSize));
+        this.packers = ThreadLocal.withInitial(() -> new PclusterPacker(compressors.get(), pclusterSize, probe));
         this.workers = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "kiln-erofs-compress");
             t.setDaemon(true);

@@ -89,12 +89,12 @@ final class DataWriter {
      * safe: the writer reads these on several threads, since they need no data blocks.
      */
     static byte[] readSmall(Content content, int size, String where) throws IOException {
+        if (content instanceof Content.Bytes b) {
+            if (b.data().length != size) throw changed(where, size, b.data().length);
+            return b.data(); // shared, never modified: inode bodies are only encoded
+        }
         byte[] out = new byte[size];
         switch (content) {
-            case Content.Bytes b -> {
-                if (b.data().length != size) throw changed(where, size, b.data().length);
-                System.arraycopy(b.data(), 0, out, 0, size);
-            }
             case Content.Slice s -> {
                 // RandomAccessFile opens faster than a FileChannel, which counts with 100 000 files.
                 try (RandomAccessFile f = new RandomAccessFile(s.file().toFile(), "r")) {

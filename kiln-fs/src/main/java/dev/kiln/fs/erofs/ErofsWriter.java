@@ -235,7 +235,7 @@ public final class ErofsWriter implements ImageWriter {
             }
             SmallFileReader smallReader = small.isEmpty() ? null : new SmallFileReader(small, threads);
             CompressionPipeline pipeline = compressible.isEmpty() ? null
-                    : new CompressionPipeline(compressible, compressors(), pclusterSize, threads);
+                    : new CompressionPipeline(compressible, compressors(), pclusterSize, alg == Algorithm.LZ4HC, threads);
             try {
                 for (Inode n : inodes) {
                     if (isInodeOnly(n)) {

@@ -19,12 +19,22 @@ import java.util.Arrays;
 final class PclusterPacker {
     private final Lz4Compressor lz4;
     private final int pclusterSize;
+    private final boolean probe;
     private final byte[] scratch;
     private Lz4Compressor fast;
 
-    PclusterPacker(Lz4Compressor lz4, int pclusterSize) {
+    /**
+     * @param probe {@code lz4} is a slow compressor (HC): after a window fails to save a block,
+     *              the next window is first tried with the fast compressor, and only compressed
+     *              with {@code lz4} when that probe saves a block. Already-compressed files
+     *              (a fifth of a typical /usr/share) then cost one fast pass instead of two HC
+     *              passes per byte; a window the fast probe cannot shrink by a whole block is
+     *              nearly incompressible, so the image grows by a few blocks at most.
+     */
+    PclusterPacker(Lz4Compressor lz4, int pclusterSize, boolean probe) {
         this.lz4 = lz4;
         this.pclusterSize = pclusterSize;
+        this.probe = probe;
         this.scratch = new byte[pclusterSize];
     }
 
@@ -45,11 +55,17 @@ final class PclusterPacker {
     int pack(byte[] src, int off, int len, byte[] out, int outOff, Extents extents) {
         int pos = 0;
         int o = outOff;
+        boolean failed = false;
         while (pos < len) {
             int rem = len - pos;
             int rawBlocks = 1;
             if (rem > BLOCK_SIZE) {
-                long r = lz4.compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
+                long r = -1;
+                if (failed && probe) {
+                    long p = fallback().compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
+                    if (!saves(p)) r = p; // still incompressible: no HC pass
+                }
+                if (r == -1) r = lz4.compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
                 if (!Lz4BlockRules.hold(scratch, 0, Lz4Compressor.written(r), Lz4Compressor.consumed(r))) {
                     // A block the kernel would reject (seen from the HC compressor at the end of a
                     // file): this window goes through the fast compressor instead.
@@ -59,7 +75,8 @@ final class PclusterPacker {
                 int consumed = Lz4Compressor.consumed(r);
                 int written = Lz4Compressor.written(r);
                 int blocks = (written + BLOCK_SIZE - 1) / BLOCK_SIZE;
-                if (written > 0 && consumed > blocks * BLOCK_SIZE) {
+                failed = !saves(r);
+                if (!failed) {
                     int room = blocks * BLOCK_SIZE;
                     Arrays.fill(out, o, o + room - written, (byte) 0);
                     System.arraycopy(scratch, 0, out, o + room - written, written);
@@ -85,6 +102,13 @@ final class PclusterPacker {
             }
         }
         return o - outOff;
+    }
+
+    /** Whether a destSize result covers more input than the whole blocks it takes. */
+    private static boolean saves(long r) {
+        int written = Lz4Compressor.written(r);
+        int blocks = (written + BLOCK_SIZE - 1) / BLOCK_SIZE;
+        return written > 0 && Lz4Compressor.consumed(r) > blocks * BLOCK_SIZE;
     }
 
     /** Extents of a run, as parallel int arrays (no object per extent). */

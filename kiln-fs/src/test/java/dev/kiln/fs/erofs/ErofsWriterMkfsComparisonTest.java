@@ -58,6 +58,17 @@ class ErofsWriterMkfsComparisonTest {
             Files.createSymbolicLink(dir.resolve("link"), Path.of("file1.bin"));
         }
         Files.write(src.resolve("large.txt"), SampleTree.bytes(6 << 20, 9));
+        // Incompressible and compressible stretches in one file: after a stretch that does not
+        // compress, the HC packer probes with the fast compressor; the text after it must still
+        // be found and compressed.
+        byte[] mixed = new byte[3 << 20];
+        for (int off = 0; off < mixed.length; off += 192 << 10) {
+            byte[] part = new byte[192 << 10];
+            if ((off / (192 << 10)) % 2 == 0) r.nextBytes(part);
+            else part = SampleTree.bytes(part.length, off);
+            System.arraycopy(part, 0, mixed, off, part.length);
+        }
+        Files.write(src.resolve("mixed.bin"), mixed);
         tree = HostTrees.read(src);
         tree.mapMetadata(n -> n.meta().withOwner(0, 0).withMtime(0, 0));
     }
