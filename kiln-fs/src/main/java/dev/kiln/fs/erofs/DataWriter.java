@@ -85,23 +85,24 @@ final class DataWriter {
     }
 
     /**
-     * Reads the bytes of a file that lives entirely in its inode (smaller than a block). Thread
-     * safe: the writer reads these on several threads, since they need no data blocks.
+     * Reads the bytes of a file that lives entirely in its inode (smaller than a block) into
+     * {@code buf} (at least {@code size + 1} long) and returns the array holding them at
+     * {@code [0, size)}: {@code buf}, or the content's own array when it is already in memory.
+     * Thread safe for distinct buffers: the writer reads these on several threads, since they
+     * need no data blocks.
      */
-    static byte[] readSmall(Content content, int size, String where) throws IOException {
-        if (content instanceof Content.Bytes b) {
-            if (b.data().length != size) throw changed(where, size, b.data().length);
-            return b.data(); // shared, never modified: inode bodies are only encoded
-        }
-        byte[] out = new byte[size];
+    static byte[] readSmall(Content content, int size, String where, byte[] buf) throws IOException {
         switch (content) {
+            case Content.Bytes b -> {
+                if (b.data().length != size) throw changed(where, size, b.data().length);
+                return b.data();
+            }
             case Content.Slice s -> {
                 // RandomAccessFile opens faster than a FileChannel, which counts with 100 000 files.
                 try (RandomAccessFile f = new RandomAccessFile(s.file().toFile(), "r")) {
                     if (s.offset() > 0) f.seek(s.offset());
                     // One byte more than expected: the same read notices a file that grew.
                     int want = size + (s.wholeFile() ? 1 : 0);
-                    byte[] buf = want == size ? out : new byte[want];
                     int got = 0;
                     while (got < want) {
                         int n = f.read(buf, got, want - got);
@@ -110,17 +111,16 @@ final class DataWriter {
                         if (got == size) break; // the expected end of file: skip the extra read
                     }
                     if (got != size) throw changed(where, size, s.wholeFile() ? Math.max(got, f.length()) : got);
-                    if (buf != out) System.arraycopy(buf, 0, out, 0, size);
                 }
             }
             default -> {
                 try (InputStream in = content.open()) {
-                    int n = in.readNBytes(out, 0, size);
+                    int n = in.readNBytes(buf, 0, size);
                     if (n != size) throw changed(where, size, n);
                 }
             }
         }
-        return out;
+        return buf;
     }
 
     /**

@@ -14,6 +14,8 @@ import dev.kiln.fs.Trace;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -96,6 +98,7 @@ public final class ErofsWriter implements ImageWriter {
         private final DataWriter data;
         private final List<Inode> inodes = new ArrayList<>();
         private final XattrEncoder xattrs = new XattrEncoder();
+        private final InlineStore inline = new InlineStore();
         private int hardLinkPaths;
         private long cursor;
 
@@ -111,6 +114,12 @@ public final class ErofsWriter implements ImageWriter {
         }
 
         void run() throws IOException {
+            try (inline) {
+                layOutAndWrite();
+            }
+        }
+
+        private void layOutAndWrite() throws IOException {
             collect();
             Trace.mark("erofs: inodes collected");
             int headerEnd = SuperBlockEncoder.headerEnd(bigPcluster);
@@ -214,7 +223,7 @@ public final class ErofsWriter implements ImageWriter {
             int tail = (int) (d.size % BLOCK_SIZE);
             boolean inline = tail > 0 && d.inodeSize() + d.xattrSize() + tail <= BLOCK_SIZE;
             d.layout = inline ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
-            d.body = inline ? new byte[tail] : null; // filled once every nid is known
+            d.body = inline ? MemorySegment.ofArray(new byte[tail]) : null; // filled once every nid is known
         }
 
         private void writeData() throws IOException {
@@ -230,10 +239,10 @@ public final class ErofsWriter implements ImageWriter {
             // A handful of files, or bytes already in memory (an in-process ROM build), are not
             // worth a thread pool.
             if (small.size() < 64 || small.stream().noneMatch(n -> n.content instanceof Content.Slice)) {
-                SmallFileReader.readAll(small);
+                SmallFileReader.readAll(small, inline);
                 small.clear();
             }
-            SmallFileReader smallReader = small.isEmpty() ? null : new SmallFileReader(small, threads);
+            SmallFileReader smallReader = small.isEmpty() ? null : new SmallFileReader(small, threads, inline);
             CompressionPipeline pipeline = compressible.isEmpty() ? null
                     : new CompressionPipeline(compressible, compressors(), pclusterSize, alg == Algorithm.LZ4HC, threads);
             try {
@@ -283,6 +292,11 @@ public final class ErofsWriter implements ImageWriter {
             return alg == Algorithm.LZ4HC ? () -> Lz4Compressor.hc(level) : Lz4Compressor::fast;
         }
 
+        /** An inline tail (or nothing) moved to the inline store. */
+        private MemorySegment keep(byte[] tail) {
+            return tail == null ? null : inline.copyOf(tail, 0, tail.length);
+        }
+
         /** FLAT_INLINE when the tail fits in one block with the inode and its xattrs, else FLAT_PLAIN. */
         private boolean planPlain(Inode n) {
             int tail = (int) (n.size % BLOCK_SIZE);
@@ -297,7 +311,7 @@ public final class ErofsWriter implements ImageWriter {
         private void writePlain(Inode n) throws IOException {
             boolean inline = planPlain(n);
             long start = cursor;
-            if (n.size > 0) n.body = data.write(n.content, n.size, start, inline, n.path.toString());
+            if (n.size > 0) n.body = keep(data.write(n.content, n.size, start, inline, n.path.toString()));
             cursor += inline ? n.size / BLOCK_SIZE : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
         }
 
@@ -309,7 +323,7 @@ public final class ErofsWriter implements ImageWriter {
             if (seg.last && seg.extents.totalBlocks() >= plainBlocks) {
                 // Whole file in memory and compression saves nothing: store it plain, as mkfs does.
                 boolean inline = planPlain(n);
-                n.body = data.write(seg.batch.in, seg.inOff, seg.length, start, inline);
+                n.body = keep(data.write(seg.batch.in, seg.inOff, seg.length, start, inline));
                 cursor += inline ? n.size / BLOCK_SIZE : plainBlocks;
                 return;
             }
@@ -335,17 +349,17 @@ public final class ErofsWriter implements ImageWriter {
             }
             n.layout = ErofsFormat.INODE_COMPRESSED_FULL;
             n.iu = (int) used;
-            n.body = index.finish();
+            n.body = MemorySegment.ofArray(index.finish());
         }
 
         /** Encodes a directory now that every nid is known: full blocks to data, the tail inline. */
         private void writeDirectory(Inode d) throws IOException {
             byte[] bytes = DirectoryBuilder.encode(d);
             if (d.layout == ErofsFormat.INODE_FLAT_INLINE) {
-                int tail = d.body.length;
+                int tail = (int) d.body.byteSize();
                 int full = bytes.length - tail;
                 if (full > 0) data.writeFully(ByteBuffer.wrap(bytes, 0, full), (long) d.iu * BLOCK_SIZE);
-                System.arraycopy(bytes, full, d.body, 0, tail);
+                MemorySegment.copy(bytes, full, d.body, ValueLayout.JAVA_BYTE, 0, tail);
             } else {
                 data.writeBlocks(bytes, 0, bytes.length, (long) d.iu * BLOCK_SIZE);
             }
@@ -370,14 +384,18 @@ public final class ErofsWriter implements ImageWriter {
 
             MetadataStream tail = new MetadataStream(data, dataEnd * BLOCK_SIZE, totalBlocks * BLOCK_SIZE, digest);
             byte[] scratch = new byte[BLOCK_SIZE];
+            ByteBuffer scratchBuf = ErofsFormat.littleEndian(scratch);
             long headLimit = dataStart * BLOCK_SIZE;
             for (Inode n : byPos) {
                 int size = n.metaSize();
                 if (n.pos < headLimit) {
                     n.encode(headBuf, (int) n.pos);
                 } else {
-                    if (scratch.length < size) scratch = new byte[Math.max(size, scratch.length * 2)];
-                    n.encode(ErofsFormat.littleEndian(scratch), 0);
+                    if (scratch.length < size) {
+                        scratch = new byte[Math.max(size, scratch.length * 2)];
+                        scratchBuf = ErofsFormat.littleEndian(scratch);
+                    }
+                    n.encode(scratchBuf, 0);
                     tail.put(n.pos, scratch, 0, size);
                 }
                 n.body = null; // tails can be large in sum: let them go as soon as they are out

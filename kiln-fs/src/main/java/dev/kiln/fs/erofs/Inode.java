@@ -7,6 +7,8 @@ import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 
 /**
@@ -32,8 +34,11 @@ final class Inode {
     int layout = ErofsFormat.INODE_FLAT_PLAIN;
     /** i_u: start block, compressed block count or device number. */
     int iu;
-    /** What follows inode and xattrs: the inline tail, or padding + map header + lcluster indexes. */
-    byte[] body;
+    /**
+     * What follows inode and xattrs: the inline tail, or padding + map header + lcluster indexes.
+     * File bytes live in the build's {@link InlineStore}; small writer-made bodies are heap arrays.
+     */
+    MemorySegment body;
     /** Byte offset of the inode in the image ({@code nid = pos / 32}, meta_blkaddr 0); -1 until placed. */
     long pos = -1;
 
@@ -85,7 +90,7 @@ final class Inode {
 
     /** Bytes of metadata this inode occupies from its slot: core, xattrs, then tail or indexes. */
     int metaSize() {
-        return inodeSize() + xattrSize() + (body == null ? 0 : body.length);
+        return inodeSize() + xattrSize() + (body == null ? 0 : (int) body.byteSize());
     }
 
     /**
@@ -97,7 +102,7 @@ final class Inode {
                 && meta.uid() <= 0xFFFF && meta.gid() <= 0xFFFF && nlink <= 0xFFFF && size <= 0xFFFFFFFFL);
     }
 
-    /** Encodes core, xattrs and body at {@code off} of {@code b}; returns the bytes written. */
+    /** Encodes core, xattrs and body at {@code off} of {@code b} (array-backed); returns the bytes written. */
     int encode(ByteBuffer b, int off) {
         int icount = XattrEncoder.icount(xattrSize());
         if (extended) {
@@ -113,8 +118,9 @@ final class Inode {
             p += xattrs.length;
         }
         if (body != null) {
-            b.put(p, body);
-            p += body.length;
+            int len = (int) body.byteSize();
+            MemorySegment.copy(body, ValueLayout.JAVA_BYTE, 0, b.array(), b.arrayOffset() + p, len);
+            p += len;
         }
         return p - off;
     }

@@ -2,6 +2,7 @@ package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.KilnException;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -21,7 +22,7 @@ final class SmallFileReader implements AutoCloseable {
     private final ExecutorService pool;
     private final List<Future<?>> tasks = new ArrayList<>();
 
-    SmallFileReader(List<Inode> files, int threads) {
+    SmallFileReader(List<Inode> files, int threads, InlineStore store) {
         pool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "kiln-erofs-small");
             t.setDaemon(true);
@@ -30,18 +31,22 @@ final class SmallFileReader implements AutoCloseable {
         for (int i = 0; i < files.size(); i += CHUNK) {
             List<Inode> part = files.subList(i, Math.min(files.size(), i + CHUNK));
             tasks.add(pool.submit(() -> {
-                readAll(part);
+                readAll(part, store);
                 return null;
             }));
         }
     }
 
-    /** Reads {@code files} on the calling thread. */
-    static void readAll(List<Inode> files) throws IOException {
+    /** Reads {@code files} on the calling thread, into {@code store}. */
+    static void readAll(List<Inode> files, InlineStore store) throws IOException {
+        byte[] buf = new byte[ErofsFormat.BLOCK_SIZE + 1];
         for (Inode n : files) {
             n.layout = ErofsFormat.INODE_FLAT_INLINE;
             n.iu = ErofsFormat.NULL_ADDR;
-            n.body = DataWriter.readSmall(n.content, (int) n.size, n.path.toString());
+            int size = (int) n.size;
+            byte[] bytes = DataWriter.readSmall(n.content, size, n.path.toString(), buf);
+            // Bytes already in memory (an in-process build) stay where they are.
+            n.body = bytes != buf ? MemorySegment.ofArray(bytes) : store.copyOf(buf, 0, size);
         }
     }
 
