@@ -46,7 +46,9 @@ import java.util.function.Supplier;
  * (they take no data blocks, so order does not matter); larger files stream in tree order, with
  * {@code transferTo} when uncompressed and through {@link CompressionPipeline}'s bounded batches
  * when compressed. What stays in memory until the end is the metadata: inodes, xattrs, directory
- * entries, inline tails and lcluster indexes (8 bytes per 4 KiB of compressed data).
+ * entries, lcluster indexes (8 bytes per 4 KiB of compressed data) and the inline bytes of small
+ * files and tails, which live in native memory ({@link InlineStore}) so the collector never
+ * copies them.
  */
 public final class ErofsWriter implements ImageWriter {
     public enum Algorithm { NONE, LZ4, LZ4HC }
