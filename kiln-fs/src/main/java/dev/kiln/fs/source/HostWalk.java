@@ -95,8 +95,7 @@ final class HostWalk implements AutoCloseable {
                 if (st.type() == Node.S_IFREG && at.isRoot()) {
                     throw new KilnException(host + ": a file cannot be the image root; map it with SRC:DST");
                 }
-                Node node = leaf(host, at, st, meta);
-                if (node != null) tree.put(at, node);
+                tree.put(at, leaf(host, at, st, meta));
             }
         }
     }
@@ -113,8 +112,7 @@ final class HostWalk implements AutoCloseable {
                 }
                 case Node.S_IFLNK -> tree.put(c.at, new Node.Symlink(meta, c.linkTarget));
                 default -> {
-                    Node node = leaf(dir.resolve(c.name), c.at, c.st, meta);
-                    if (node != null) tree.put(c.at, node);
+                    tree.put(c.at, leaf(dir.resolve(c.name), c.at, c.st, meta));
                 }
             }
         }
