@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Peak memory as trees grow: kiln (EROFS and cpio) and mkfs.erofs 1.5 on 100 000 and 300 000
+# small files, one run each (peak RSS from /usr/bin/time -v, wall time alongside).
+# Writes bench/results/memory.md. The goals say "whatever the tree size"; this shows how far
+# that holds.
+. "$(dirname "$0")/lib.sh"
+need /usr/bin/time mkfs.erofs
+out=$work/out
+mkdir -p "$out"
+make_small() { # DIR COUNT: COUNT files of 0-2 KiB in 1000-file directories
+  [ -d "$1" ] && return 0
+  echo "bench: creating $2 small files in $1" >&2
+  python3 - "$1" "$2" <<'PY'
+import os, random, sys
+root, count = sys.argv[1], int(sys.argv[2])
+r = random.Random(42)
+for i in range(count):
+    d = os.path.join(root, "d%03d" % (i // 1000), "s%02d" % ((i // 100) % 10))
+    if i % 100 == 0:
+        os.makedirs(d, exist_ok=True)
+    size = r.randint(0, 2048)
+    with open(os.path.join(d, "f%06d" % i), "wb") as f:
+        f.write((b"kiln small file %d\n" % i) * (size // 20 + 1))
+PY
+}
+"$repo/kiln" --version >/dev/null
+measure() { # LABEL CMD...: prints "| LABEL | wall s | peak RSS MB |"
+  local log label=$1
+  shift
+  log=$(mktemp)
+  /usr/bin/time -v "$@" > /dev/null 2> "$log" || { cat "$log" >&2; rm -f "$log"; return 1; }
+  awk -F': ' -v l="$label" '/Elapsed \(wall clock\)/ {w=$2} /Maximum resident set size/ {r=$2/1024}
+    END {n=split(w, p, ":"); s=(n==3 ? p[1]*3600+p[2]*60+p[3] : p[1]*60+p[2]); printf "| %s | %.2f | %.0f |\n", l, s, r}' "$log"
+  rm -f "$log"
+}
+{
+  echo "# Peak memory by tree size"
+  echo
+  echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r). One run each; files of 0-2 KiB."
+  echo
+  echo "| tree / tool | wall s | peak RSS MB |"
+  echo "|---|---|---|"
+  for n in 100000 300000; do
+    src=$work/small-$n
+    make_small "$src" $n
+    find "$src" -type f -print0 | xargs -0 cat > /dev/null
+    measure "$n files: kiln EROFS" "$repo/kiln" build "$src" -o "$out/mem.erofs" --owner root --mtime 0 -q
+    measure "$n files: mkfs.erofs 1.5" mkfs.erofs -T0 --all-root --quiet "$out/mem-mkfs.erofs" "$src"
+    measure "$n files: kiln cpio" "$repo/kiln" build "$src" -o "$out/mem.cpio" --owner keep --mtime keep -q
+  done
+} > "$results/memory.md"
+rm -f "$out/mem.erofs" "$out/mem-mkfs.erofs" "$out/mem.cpio"
+cat "$results/memory.md"
