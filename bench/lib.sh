@@ -15,19 +15,16 @@ need() {
   fi
 }
 
-# The two input trees of the issue: a copy of /usr/share (the /usr tree) and 100 000 small files.
-prepare_trees() {
-  if [ ! -d "$work/usr-share" ]; then
-    echo "bench: copying /usr/share to $work/usr-share" >&2
-    cp -a /usr/share "$work/usr-share"
-  fi
-  if [ ! -d "$work/small-100k" ]; then
-    echo "bench: creating 100 000 small files in $work/small-100k" >&2
-    python3 - "$work/small-100k" <<'PY'
+# make_small_tree DIR COUNT: COUNT files of 0-2 KiB, 100 per directory, 1000 per top directory
+# (the same files for the same COUNT); nothing happens when DIR exists.
+make_small_tree() {
+  [ -d "$1" ] && return 0
+  echo "bench: creating $2 small files in $1" >&2
+  python3 - "$1" "$2" <<'PY'
 import os, random, sys
-root = sys.argv[1]
+root, count = sys.argv[1], int(sys.argv[2])
 r = random.Random(42)
-for i in range(100_000):
+for i in range(count):
     d = os.path.join(root, "d%03d" % (i // 1000), "s%02d" % ((i // 100) % 10))
     if i % 100 == 0:
         os.makedirs(d, exist_ok=True)
@@ -35,7 +32,15 @@ for i in range(100_000):
     with open(os.path.join(d, "f%06d" % i), "wb") as f:
         f.write((b"kiln small file %d\n" % i) * (size // 20 + 1))
 PY
+}
+
+# The two input trees of the issue: a copy of /usr/share (the /usr tree) and 100 000 small files.
+prepare_trees() {
+  if [ ! -d "$work/usr-share" ]; then
+    echo "bench: copying /usr/share to $work/usr-share" >&2
+    cp -a /usr/share "$work/usr-share"
   fi
+  make_small_tree "$work/small-100k" 100000
   # Warm the page cache so every tool reads from memory.
   find "$work/usr-share" "$work/small-100k" -type f -print0 | xargs -0 cat > /dev/null
   # kiln builds itself on first use; do it outside the timings.

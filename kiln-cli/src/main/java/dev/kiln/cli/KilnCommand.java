@@ -24,23 +24,23 @@ public final class KilnCommand implements Runnable {
         CommandLine.usage(this, System.err);
     }
 
-    /** The subcommands by name; see {@link #commandLine}. */
-    private static final java.util.Map<String, java.util.function.Supplier<Object>> COMMANDS = java.util.Map.of(
-            "build", BuildCommand::new, "ls", LsCommand::new, "cat", CatCommand::new,
-            "extract", ExtractCommand::new, "diff", DiffCommand::new, "check", CheckCommand::new);
-
     /**
      * Picocli reads every command's annotations by reflection when it builds its model, which
-     * took 100 ms of each run's start for six subcommands. A run that names its subcommand gets a
-     * model with only that one under "kiln"; anything else (help, version, a typo) gets the full one.
+     * took 100 ms of each run's start for six subcommands. A run that names its subcommand (one
+     * of this class's {@code subcommands}) gets a model with only that one under "kiln"; anything
+     * else (help, version, a typo) gets the full one.
      */
     private static CommandLine commandLine(String[] args) {
-        java.util.function.Supplier<Object> sub = args.length > 0 ? COMMANDS.get(args[0]) : null;
-        if (sub == null) return new CommandLine(new KilnCommand());
-        CommandLine.Model.CommandSpec spec = CommandLine.Model.CommandSpec.create().name("kiln");
-        CommandLine cl = new CommandLine(spec);
-        cl.addSubcommand(args[0], new CommandLine(sub.get()));
-        return cl;
+        if (args.length > 0) {
+            for (Class<?> c : KilnCommand.class.getAnnotation(Command.class).subcommands()) {
+                if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(args[0])) {
+                    CommandLine cl = new CommandLine(CommandLine.Model.CommandSpec.create().name("kiln"));
+                    cl.addSubcommand(args[0], new CommandLine(c));
+                    return cl;
+                }
+            }
+        }
+        return new CommandLine(new KilnCommand());
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {

@@ -1,5 +1,6 @@
 package dev.kiln.fs.erofs;
 
+import dev.kiln.fs.Await;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
@@ -8,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -94,19 +94,12 @@ final class CompressionPipeline implements AutoCloseable {
             Future<Batch> f;
             try {
                 f = done.take();
-                if (f == END) throw new IllegalStateException("compression pipeline ran dry");
-                current = f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("interrupted while compressing");
-            } catch (ExecutionException e) {
-                switch (e.getCause()) {
-                    case IOException io -> throw io;
-                    case RuntimeException re -> throw re;
-                    case Error err -> throw err;
-                    default -> throw new KilnException("compression failed: " + e.getCause(), e.getCause());
-                }
             }
+            if (f == END) throw new IllegalStateException("compression pipeline ran dry");
+            current = Await.result(f, "compressing");
             next = 0;
         }
         return current.segments.get(next++);

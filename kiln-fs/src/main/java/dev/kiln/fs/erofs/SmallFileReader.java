@@ -1,11 +1,10 @@
 package dev.kiln.fs.erofs;
 
-import dev.kiln.fs.KilnException;
+import dev.kiln.fs.Await;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -52,21 +51,7 @@ final class SmallFileReader implements AutoCloseable {
 
     /** Waits for every file; rethrows the first failure. */
     void await() throws IOException {
-        for (Future<?> f : tasks) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while reading files");
-            } catch (ExecutionException e) {
-                switch (e.getCause()) {
-                    case IOException io -> throw io;
-                    case RuntimeException re -> throw re;
-                    case Error err -> throw err;
-                    default -> throw new KilnException("reading files failed: " + e.getCause(), e.getCause());
-                }
-            }
-        }
+        for (Future<?> f : tasks) Await.result(f, "reading files");
     }
 
     @Override

@@ -449,16 +449,17 @@ public final class Posix implements AutoCloseable {
         return terminated(pathBuf, b);
     }
 
+    /**
+     * Names (an entry in a directory, an xattr name, a second path) get their own buffer, so a
+     * path and a name can be passed in one call.
+     */
     private MemorySegment cBytes(byte[] b) {
         if (nameBuf.byteSize() <= b.length) nameBuf = arena.allocate(b.length + 1L);
         return terminated(nameBuf, b);
     }
 
-    /** Xattr names get their own buffer, so a path and a name can be passed in one call. */
     private MemorySegment cString(String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        if (nameBuf.byteSize() <= b.length) nameBuf = arena.allocate(b.length + 1L);
-        return terminated(nameBuf, b);
+        return cBytes(s.getBytes(StandardCharsets.UTF_8));
     }
 
     private static MemorySegment terminated(MemorySegment buf, byte[] b) {

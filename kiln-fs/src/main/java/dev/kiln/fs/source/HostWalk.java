@@ -1,5 +1,6 @@
 package dev.kiln.fs.source;
 
+import dev.kiln.fs.Await;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.InvalidPathException;
@@ -11,7 +12,6 @@ import dev.kiln.fs.Utf8;
 import dev.kiln.fs.Xattrs;
 import dev.kiln.fs.host.Posix;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
 
@@ -102,7 +101,7 @@ final class HostWalk implements AutoCloseable {
 
     /** Puts the entries of a listed directory into the tree, descending into subdirectories in order. */
     private void build(Path dir, Future<Child[]> listing) throws IOException {
-        for (Child c : await(listing)) {
+        for (Child c : Await.result(listing, "reading the source")) {
             if (c == null) continue; // excluded
             Metadata meta = metadata(c.st, c.xattrs);
             switch (c.st.type()) {
@@ -158,22 +157,6 @@ final class HostWalk implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static Child[] await(Future<Child[]> listing) throws IOException {
-        try {
-            return listing.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while reading the source");
-        } catch (ExecutionException e) {
-            switch (e.getCause()) {
-                case UncheckedIOException u -> throw u.getCause();
-                case RuntimeException r -> throw r;
-                case Error err -> throw err;
-                default -> throw new KilnException("reading the source failed: " + e.getCause(), e.getCause());
-            }
         }
     }
 

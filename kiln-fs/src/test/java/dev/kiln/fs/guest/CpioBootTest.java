@@ -68,7 +68,7 @@ class CpioBootTest {
         // The same archive with one checksum zeroed must not boot: otherwise the boot above
         // would prove nothing about the sums. etc/hostname holds "kiln\n", whose sum is not 0.
         byte[] bytes = Files.readAllBytes(image);
-        int name = indexOf(bytes, "payload/etc/hostname\0".getBytes(StandardCharsets.US_ASCII));
+        int name = VmlinuxCache.indexOf(bytes, "payload/etc/hostname\0".getBytes(StandardCharsets.US_ASCII));
         assertThat(name).isGreaterThan(110);
         int check = name - 110 + 102; // the c_check field: the last 8 hex digits of the 110-byte header
         assertThat(new String(bytes, check, 8, StandardCharsets.US_ASCII)).isNotEqualTo("00000000");
@@ -92,14 +92,5 @@ class CpioBootTest {
         System.out.printf("CpioBootTest %s: %d-byte initrd, %s%n", variant, Files.size(image), LinuxGuest.timing(r));
         Listing.Options o = Listing.Options.ALL;
         assertThat(GuestListing.parse(r.console(), "payload", "/payload", o)).isEqualTo(Listing.of(source, o));
-    }
-
-    private static int indexOf(byte[] hay, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= hay.length; i++) {
-            for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
-            return i;
-        }
-        return -1;
     }
 }

@@ -55,7 +55,8 @@ final class VmlinuxCache {
         }
     }
 
-    private static int indexOf(byte[] hay, byte[] needle) {
+    /** The first position of {@code needle} in {@code hay}, or -1. */
+    static int indexOf(byte[] hay, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= hay.length; i++) {
             for (int j = 0; j < needle.length; j++) if (hay[i + j] != needle[j]) continue outer;
