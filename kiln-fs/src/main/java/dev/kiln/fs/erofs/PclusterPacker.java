@@ -10,7 +10,7 @@ import java.util.Arrays;
  * ({@code vle_compress_one}): each pcluster is filled with as much input as its LZ4 block can hold
  * ({@code compressDestSize}), kept only if it saves at least a block, else the start of that
  * input is stored raw (see {@link #pack}); a last piece of at most one block is always stored
- * raw. Every block is checked against the reference decoder's rules. Compressed blocks are
+ * raw. Compressed blocks are
  * right-aligned in their pcluster with leading zeros (LZ4_0PADDING), so the pcluster is exactly
  * {@code ceil(csize / 4096)} blocks.
  *
@@ -38,7 +38,8 @@ final class PclusterPacker {
         this.scratch = new byte[pclusterSize];
     }
 
-    private Lz4Compressor fallback() {
+    /** The probing compressor, made on first use (only HC builds with incompressible data need it). */
+    private Lz4Compressor fast() {
         if (fast == null) fast = Lz4Compressor.fast();
         return fast;
     }
@@ -62,16 +63,10 @@ final class PclusterPacker {
             if (rem > BLOCK_SIZE) {
                 long r = -1;
                 if (failed && probe) {
-                    long p = fallback().compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
+                    long p = fast().compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
                     if (!saves(p)) r = p; // still incompressible: no HC pass
                 }
                 if (r == -1) r = lz4.compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
-                if (!Lz4BlockRules.hold(scratch, 0, Lz4Compressor.written(r), Lz4Compressor.consumed(r))) {
-                    // A block the kernel would reject (seen from the HC compressor at the end of a
-                    // file): this window goes through the fast compressor instead.
-                    r = fallback().compressDestSize(src, off + pos, rem, scratch, 0, pclusterSize);
-                    if (!Lz4BlockRules.hold(scratch, 0, Lz4Compressor.written(r), Lz4Compressor.consumed(r))) r = 0;
-                }
                 int consumed = Lz4Compressor.consumed(r);
                 int written = Lz4Compressor.written(r);
                 int blocks = (written + BLOCK_SIZE - 1) / BLOCK_SIZE;

@@ -6,6 +6,12 @@ package dev.kiln.fs.lz4;
  * <p>Every length read from the block is checked against the remaining input and output before
  * any byte moves, so a hostile block can make this fail but never read or write outside the
  * ranges it was given. Offsets in error messages are relative to the start of the block.
+ *
+ * <p>A whole block is held to the end-of-block rules of the reference decoder
+ * ({@code LZ4_decompress_safe}, which the Linux kernel and fsck.erofs use): no match starts in the
+ * last 12 bytes of the output or reaches into its last 5, and literals that end in the last 12
+ * bytes (or leave under 8 bytes of input) close the block. A block that breaks them decodes in
+ * lenient decoders but fails in the kernel, so reading it must fail here too.
  */
 public final class Lz4Decompressor {
     private Lz4Decompressor() {}
@@ -15,11 +21,17 @@ public final class Lz4Decompressor {
 
     /** The smallest match LZ4 encodes; the token's low nibble counts from here. */
     private static final int MIN_MATCH = 4;
+    /** A match may not start in the last MF_LIMIT bytes of a block's output. */
+    private static final int MF_LIMIT = 12;
+    /** The last LAST_LITERALS bytes of a block's output are literals. */
+    private static final int LAST_LITERALS = 5;
 
     /**
      * Decodes one LZ4 block {@code src[srcOff, srcOff+srcLen)} into {@code dst[dstOff..dstOff+dstLen)}
      * and returns the number of bytes produced. Never reads or writes outside those ranges; a
-     * malformed block throws {@link Lz4Exception} naming the offset within the block.
+     * malformed block, or one that breaks the end-of-block rules counted from
+     * {@code dstOff + dstLen} (so {@code dstLen} must be the block's decoded size, as for
+     * {@code LZ4_decompress_safe}), throws {@link Lz4Exception} naming the offset within the block.
      */
     public static int decompress(byte[] src, int srcOff, int srcLen, byte[] dst, int dstOff, int dstLen) {
         return decode(src, srcOff, srcLen, dst, dstOff, dstLen, false);
@@ -79,6 +91,14 @@ public final class Lz4Decompressor {
                 throw new Lz4Exception("offset " + (ip - srcOff) + ": " + litLen
                         + " literal bytes overflow the output (" + (dstEnd - op) + " bytes of room)");
             }
+            if (!prefix && (litLen > dstEnd - MF_LIMIT - op || litLen > srcEnd - ip - (2 + 1 + LAST_LITERALS))
+                    && litLen != srcEnd - ip) {
+                // The reference decoder takes such a run as the block's last; anything after it is an error.
+                throw new Lz4Exception("offset " + (tokenAt - srcOff) + ": a match follows literals that end "
+                        + (dstEnd - op - litLen) + " bytes before the end of the output (" + MF_LIMIT
+                        + " needed) and " + (srcEnd - ip - litLen) + " bytes before the end of the block ("
+                        + (2 + 1 + LAST_LITERALS) + " needed)");
+            }
             if (litLen <= 16 && srcEnd - ip >= 16 && dstEnd - op >= 16 && src != dst) {
                 // Short literal runs dominate text; two 8-byte moves beat arraycopy's call overhead.
                 // The bytes past litLen land inside the output range and are overwritten next.
@@ -117,6 +137,11 @@ public final class Lz4Decompressor {
                 } while (extra == 255);
             }
             matchLen += MIN_MATCH;
+            if (!prefix && matchLen > dstEnd - op - LAST_LITERALS && matchLen <= dstEnd - op) {
+                throw new Lz4Exception("offset " + (offsetAt - srcOff) + ": match of " + matchLen + " bytes ends "
+                        + (dstEnd - op - matchLen) + " bytes before the end of the output (the last "
+                        + LAST_LITERALS + " must be literals)");
+            }
             if (matchLen > dstEnd - op) {
                 if (prefix) matchLen = dstEnd - op;
                 else throw new Lz4Exception("offset " + (offsetAt - srcOff) + ": match of " + matchLen

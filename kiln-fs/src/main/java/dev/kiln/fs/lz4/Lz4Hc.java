@@ -322,8 +322,10 @@ final class Lz4Hc implements Lz4Compressor {
                         pLen = len;
                     } else {
                         // P keeps at least MIN_MATCH bytes; Q gives up what overlaps them.
+                        // A Q that the cut would push past lastMatchStart (the decoder's 12-byte
+                        // rule) replaces P instead.
                         int cut = Math.max(0, pStart + MIN_MATCH - foundStart);
-                        if (len - cut < MIN_MATCH) {
+                        if (len - cut < MIN_MATCH || foundStart + cut > lastMatchStart) {
                             pStart = foundStart;
                             pRef = foundRef;
                             pLen = len;
@@ -348,7 +350,9 @@ final class Lz4Hc implements Lz4Compressor {
                 if (qStart >= pStart + pLen) {
                     boundary = qStart; // a replacement Q may begin after P's end: literals between
                 } else {
-                    int hi = Math.min(pStart + pLen, qStart + qLen - MIN_MATCH);
+                    // Moving the boundary moves Q's start: it must stay at or before
+                    // lastMatchStart, or the block breaks the end-of-block rule.
+                    int hi = Math.min(Math.min(pStart + pLen, qStart + qLen - MIN_MATCH), lastMatchStart);
                     if (len > 0) {
                         hi = Math.min(hi, foundStart - MIN_MATCH);
                     }

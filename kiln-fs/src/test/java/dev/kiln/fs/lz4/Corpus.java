@@ -85,6 +85,25 @@ record Corpus(String name, byte[] data) {
         return out.substring(0, n).getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * Script-like text from a dozen keywords and small numbers: many short overlapping matches,
+     * where the HC parser once moved a match into the last 12 bytes of a block.
+     */
+    static byte[] code(long seed, int n) {
+        var r = new SplittableRandom(seed);
+        String[] words = "let if endif function endfunction return call exe syntax keyword match region contained the a of b:var s:list"
+                .split(" ");
+        var out = new StringBuilder(n + 32);
+        while (out.length() < n) {
+            out.append(words[r.nextInt(words.length)]);
+            if (r.nextInt(4) == 0) {
+                out.append(r.nextInt(1000));
+            }
+            out.append(r.nextInt(6) == 0 ? '\n' : ' ');
+        }
+        return out.substring(0, n).getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** Random bytes with long repeats at random distances, including overlapping (short-offset) runs. */
     static byte[] repeats(long seed, int n) {
         var r = new SplittableRandom(seed);

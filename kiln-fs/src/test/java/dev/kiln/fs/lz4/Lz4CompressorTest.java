@@ -103,6 +103,35 @@ class Lz4CompressorTest {
     }
 
     /**
+     * Blocks end where the reference decoder allows: the HC parser once moved the start of a
+     * match it had shortened into the last 12 bytes of a block (code-like text, seeds 67 and 866
+     * at levels 5 and 9), which only a strict decoder notices. Whole blocks and chains of
+     * destSize blocks as EROFS pclusters use them.
+     */
+    @Test
+    void hcBlocksKeepTheEndOfBlockRules() {
+        var random = new java.util.SplittableRandom(17);
+        byte[] dst = new byte[Lz4Blocks.bound(20_000)];
+        for (int level : new int[] {5, 9}) {
+            Lz4Compressor z = Lz4Compressor.hc(level);
+            for (int seed = 0; seed < 1000; seed++) {
+                byte[] src = Corpus.code(seed, 4500 + random.nextInt(12000));
+                int n = z.compress(src, 0, src.length, dst, 0, dst.length);
+                assertDecodesTo(dst, n, src, src.length, "hc" + level + " seed " + seed);
+                int cap = 1024 + random.nextInt(4000);
+                for (int pos = 0; pos < src.length; ) {
+                    long r = z.compressDestSize(src, pos, src.length - pos, dst, 0, cap);
+                    int consumed = Lz4Compressor.consumed(r);
+                    byte[] window = Arrays.copyOfRange(src, pos, pos + consumed);
+                    assertDecodesTo(dst, Lz4Compressor.written(r), window, consumed,
+                            "hc" + level + " seed " + seed + " cap " + cap + " at " + pos);
+                    pos += consumed;
+                }
+            }
+        }
+    }
+
+    /**
      * Match tables are never cleared between calls, only when their position counter would
      * overflow (about every 2 GiB of input): output after that reset must still match a fresh
      * instance. Zeros make 64 calls of 32 MiB cheap.
