@@ -20,6 +20,8 @@ final class MetadataStream {
     private final byte[] chunk = new byte[CHUNK];
     private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
     private long chunkStart;
+    /** Chunk bytes from here on are stale and must be zeroed before they go out. */
+    private int clean;
 
     /** Covers image bytes {@code [start, end)}; both block-aligned. */
     MetadataStream(DataWriter out, long start, long end, MessageDigest digest) {
@@ -35,7 +37,11 @@ final class MetadataStream {
             while (pos >= chunkStart + CHUNK) flush();
             int at = (int) (pos - chunkStart);
             int n = Math.min(len, CHUNK - at);
+            // Only the gaps between inodes need zeroes: filling whole chunks cost more than the
+            // copying (the code runs at C1's first tier, which does not vectorize fills).
+            if (at > clean) Arrays.fill(chunk, clean, at, (byte) 0);
             System.arraycopy(src, off, chunk, at, n);
+            clean = Math.max(clean, at + n);
             pos += n;
             off += n;
             len -= n;
@@ -45,6 +51,7 @@ final class MetadataStream {
     private void flush() throws IOException {
         int n = (int) Math.min(CHUNK, end - chunkStart);
         if (n > 0) {
+            if (n > clean) Arrays.fill(chunk, clean, n, (byte) 0);
             out.writeFully(ByteBuffer.wrap(chunk, 0, n), chunkStart);
             // The image's name comes from its metadata; a hardware CRC per chunk, hashed together,
             // keeps that cheap even when inline file tails make the metadata large.
@@ -52,8 +59,8 @@ final class MetadataStream {
             crc.update(chunk, 0, n);
             long v = crc.getValue();
             for (int i = 0; i < 4; i++) digest.update((byte) (v >>> (8 * i)));
-            Arrays.fill(chunk, 0, n, (byte) 0);
         }
+        clean = 0;
         chunkStart += CHUNK;
     }
 

@@ -70,6 +70,26 @@ final class Lz4Blocks {
         return p - start;
     }
 
+    /**
+     * Length of the common run ending just before {@code b[p]} and {@code b[m]} (with {@code m < p}),
+     * counted backwards, at most {@code max} bytes (the caller keeps both runs inside the array).
+     */
+    static int commonLengthBackward(byte[] b, int p, int m, int max) {
+        int n = 0;
+        while (n <= max - 8) {
+            // Little-endian: the bytes nearest p and m are the most significant.
+            long x = read64(b, p - n - 8) ^ read64(b, m - n - 8);
+            if (x != 0) {
+                return n + (Long.numberOfLeadingZeros(x) >>> 3);
+            }
+            n += 8;
+        }
+        while (n < max && b[p - n - 1] == b[m - n - 1]) {
+            n++;
+        }
+        return n;
+    }
+
     /** Writes the bytes of a length field beyond the token's 15 and returns the new output position. */
     static int writeExt(byte[] dst, int op, int n) {
         n -= 15;

@@ -248,28 +248,43 @@ final class Lz4Hc implements Lz4Compressor {
         final byte endByte = s[minEnd];
         int best = longerThan;
         boolean found = false;
+        int start = 0;
+        int ref = 0;
+        int end = 0;
         int cand = r - ch[r & WINDOW_MASK];
         for (int attempts = maxAttempts; attempts > 0 && cand >= lowLimit; attempts--) {
-            // To end after minEnd the candidate must agree at minEnd: a one-byte filter.
-            if (s[cand + endProbe] == endByte && read32(s, cand) == first) {
+            // To end after minEnd the candidate must agree at minEnd: a one-byte filter. Once a
+            // match [start, end) is found, a longer one must reach past one of its ends, so it
+            // agrees at end or at start - 1: two more one-byte filters that spare most candidates
+            // the backward and forward scans, this search's main cost.
+            if (s[cand + endProbe] == endByte
+                    && (!found || (end < matchLimit && s[cand + (end - r)] == s[end])
+                            || (start > lowBound && cand - (r - start) > srcStart
+                                    && s[cand - (r - start) - 1] == s[start - 1]))
+                    && read32(s, cand) == first) {
                 int forward = MIN_MATCH + commonLength(s, r + MIN_MATCH, cand + MIN_MATCH, matchLimit);
-                if (forward + (r - lowBound) > best) {
-                    int back = 0;
-                    int backLimit = Math.min(r - lowBound, cand - srcStart);
-                    while (back < backLimit && s[r - back - 1] == s[cand - back - 1]) {
-                        back++;
-                    }
+                int backLimit = Math.min(r - lowBound, cand - srcStart);
+                // Only a backward extension of more than best - forward bytes wins: test that byte first.
+                int deficit = best - forward;
+                if (deficit < backLimit && (deficit < 0 || s[r - deficit - 1] == s[cand - deficit - 1])) {
+                    int back = Lz4Blocks.commonLengthBackward(s, r, cand, backLimit);
                     if (back + forward > best) {
                         best = back + forward;
                         found = true;
-                        foundStart = r - back;
-                        foundRef = cand - back;
+                        start = r - back;
+                        ref = cand - back;
+                        end = r + forward;
                     }
                 }
             }
             cand -= ch[cand & WINDOW_MASK];
         }
-        return found ? best : 0;
+        if (!found) {
+            return 0;
+        }
+        foundStart = start;
+        foundRef = ref;
+        return best;
     }
 
     /**

@@ -33,6 +33,28 @@ record Corpus(String name, byte[] data) {
         return gather(List.of(Path.of("/usr/bin")), max, p -> true);
     }
 
+    /**
+     * Every {@code stride}-th regular file under {@code root} (in name order) of more than 4 KiB
+     * that is not gzip-compressed, concatenated up to {@code max} bytes: a sample of a real tree
+     * with the files an EROFS writer would compress.
+     */
+    static byte[] sample(Path root, int stride, int max) {
+        int[] seen = {0};
+        return gather(List.of(root), max, p -> {
+            try {
+                if (seen[0]++ % stride != 0 || Files.size(p) <= 4096) {
+                    return false;
+                }
+                try (var in = Files.newInputStream(p)) {
+                    byte[] magic = in.readNBytes(2);
+                    return !(magic.length == 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b);
+                }
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
     private static byte[] gather(List<Path> roots, int max, java.util.function.Predicate<Path> keep) {
         var buf = new java.io.ByteArrayOutputStream();
         for (Path root : roots) {
@@ -41,7 +63,7 @@ record Corpus(String name, byte[] data) {
             }
             List<Path> files;
             try (Stream<Path> s = Files.walk(root)) {
-                files = s.filter(Files::isRegularFile).filter(keep).sorted(Comparator.naturalOrder()).toList();
+                files = s.filter(Files::isRegularFile).sorted(Comparator.naturalOrder()).filter(keep).toList();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -8,7 +8,7 @@ import java.util.function.IntSupplier;
  * Throughput and ratio of kiln's LZ4 compressors next to liblz4 (via FFM), single thread, after
  * warm-up. Not a unit test: run it by hand, e.g.
  * {@code java --enable-native-access=ALL-UNNAMED -cp kiln-fs/target/classes:kiln-fs/target/test-classes
- * dev.kiln.fs.lz4.Lz4Bench [fast|hc|all]}.
+ * dev.kiln.fs.lz4.Lz4Bench [fast|hc|hc9|all] [DIR]}.
  */
 public final class Lz4Bench {
     private Lz4Bench() {}
@@ -20,10 +20,14 @@ public final class Lz4Bench {
         LibLz4 lib = LibLz4.load();
         System.out.println("| input / compressor | output bytes | output/input | MB/s best of 7 x 0.2 s | MB/s median |");
         System.out.println("|---|---|---|---|---|");
-        List<Input> inputs = List.of(
+        List<Input> inputs = new java.util.ArrayList<>(List.of(
                 new Input("text", Corpus.text(1 << 20)),
                 new Input("binary", Corpus.binary(1 << 20)),
-                new Input("words", Corpus.words(7, 1 << 20, 3000)));
+                new Input("words", Corpus.words(7, 1 << 20, 3000))));
+        if (args.length > 1) {
+            // A sample of a real tree (e.g. the benchmark's copy of /usr/share): every 12th file.
+            inputs.add(new Input("sample of " + args[1], Corpus.sample(java.nio.file.Path.of(args[1]), 12, 32 << 20)));
+        }
         for (Input in : inputs) {
             byte[] src = in.data();
             byte[] dst = new byte[Lz4Blocks.bound(src.length)];
@@ -60,6 +64,16 @@ public final class Lz4Bench {
                 report("liblz4 hc9 destSize 4K", src.length, () -> pclusters(src, (off, len) -> {
                     System.arraycopy(src, off, window, 0, len);
                     return lib.compressHcDestSize(window, len, dst, 4096, 9);
+                }));
+            }
+            if (which.equals("hc") || which.equals("hc9") || which.equals("all")) {
+                // The EROFS writer's lz4hc mode: 64 KiB pclusters filled from the rest of a 4 MiB segment.
+                Lz4Compressor hc9 = Lz4Compressor.hc(9);
+                report("kiln hc9 destSize 64K", src.length, () -> pclusters(src, 65536, (off, len) -> hc9.compressDestSize(
+                        src, off, src.length - off, dst, 0, 65536)));
+                report("liblz4 hc9 destSize 64K", src.length, () -> pclusters(src, 65536, (off, len) -> {
+                    byte[] rest = Arrays.copyOfRange(src, off, src.length);
+                    return lib.compressHcDestSize(rest, rest.length, dst, 65536, 9);
                 }));
             }
         }
