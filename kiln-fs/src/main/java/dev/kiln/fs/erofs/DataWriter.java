@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32;
 
 /**
  * Streams uncompressed file data (FLAT_PLAIN / FLAT_INLINE, reference §3.1–3.2) into the image:
@@ -30,9 +31,12 @@ final class DataWriter {
     /**
      * Writes {@code content} at block {@code startBlock}: {@code fullBlocks} whole blocks, then the
      * remaining bytes. Returns those remaining bytes when {@code inlineTail} (they belong to the
-     * inode), else writes them as one zero-padded block and returns null.
+     * inode), else writes them as one zero-padded block and returns null. {@code sum}, if given,
+     * receives what goes to the data area, except from host files, whose bytes never pass through
+     * here (see {@link DataDigest}).
      */
-    byte[] write(Content content, long size, long startBlock, boolean inlineTail, String where) throws IOException {
+    byte[] write(Content content, long size, long startBlock, boolean inlineTail, String where, CRC32 sum)
+            throws IOException {
         long full = inlineTail ? size / BLOCK_SIZE * BLOCK_SIZE : size;
         int tailLen = (int) (size - full);
         long pos = startBlock * BLOCK_SIZE;
@@ -41,6 +45,7 @@ final class DataWriter {
             case Content.Bytes b -> {
                 if (b.data().length != size) throw changed(where, size, b.data().length);
                 writeFully(ByteBuffer.wrap(b.data(), 0, (int) full), pos);
+                if (sum != null) sum.update(b.data(), 0, (int) full);
                 System.arraycopy(b.data(), (int) full, tail, 0, tailLen);
             }
             case Content.Slice s -> {
@@ -73,6 +78,7 @@ final class DataWriter {
                         int n = in.readNBytes(buf, 0, (int) Math.min(buf.length, full - done));
                         if (n <= 0) throw changed(where, size, done);
                         writeFully(ByteBuffer.wrap(buf, 0, n), pos + done);
+                        if (sum != null) sum.update(buf, 0, n);
                         done += n;
                     }
                     if (in.readNBytes(tail, 0, tailLen) != tailLen) throw changed(where, size, full);
@@ -144,10 +150,11 @@ final class DataWriter {
     }
 
     /** Like {@link #write} for data already in memory: {@code src[off, off+size)}. */
-    byte[] write(byte[] src, int off, int size, long startBlock, boolean inlineTail) throws IOException {
+    byte[] write(byte[] src, int off, int size, long startBlock, boolean inlineTail, CRC32 sum) throws IOException {
         int full = inlineTail ? size / BLOCK_SIZE * BLOCK_SIZE : size;
         long pos = startBlock * BLOCK_SIZE;
         if (full > 0) writeFully(ByteBuffer.wrap(src, off, full), pos);
+        if (sum != null) sum.update(src, off, full);
         if (inlineTail) return java.util.Arrays.copyOfRange(src, off + full, off + size);
         padLastBlock(pos, size);
         return null;

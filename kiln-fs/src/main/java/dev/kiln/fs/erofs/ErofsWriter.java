@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Supplier;
+import java.util.zip.CRC32;
 
 /**
  * Writes EROFS images (block size 4096) that Linux 5.4+ mounts and fsck.erofs 1.5 accepts;
@@ -40,7 +41,8 @@ import java.util.function.Supplier;
  * inline or not) after its data is written, without holding data or a second pass over it.
  *
  * <p>Output depends only on the tree and the options: the UUID, unless given, is derived from
- * the metadata, and compression, though parallel, is cut and consumed in a fixed order.
+ * the image's metadata and a sum of its data ({@link DataDigest}), and compression, though
+ * parallel, is cut and consumed in a fixed order.
  *
  * <p>Threads and memory: files that fit in their inode are read on a pool of one thread per core
  * (they take no data blocks, so order does not matter); larger files stream in tree order, with
@@ -101,6 +103,8 @@ public final class ErofsWriter implements ImageWriter {
         private final List<Inode> inodes = new ArrayList<>();
         private final XattrEncoder xattrs = new XattrEncoder();
         private final InlineStore inline = new InlineStore();
+        /** Sums of the data area for the derived UUID; null when the UUID is given. */
+        private final DataDigest dataDigest;
         private int hardLinkPaths;
         private long cursor;
 
@@ -113,10 +117,11 @@ public final class ErofsWriter implements ImageWriter {
             this.bigPcluster = compressing && pclusterSize > BLOCK_SIZE;
             this.pclusterSize = pclusterSize;
             this.data = new DataWriter(out);
+            this.dataDigest = options.uuid() == null ? new DataDigest() : null;
         }
 
         void run() throws IOException {
-            try (inline) {
+            try (inline; DataDigest d = dataDigest) {
                 layOutAndWrite();
             }
         }
@@ -313,7 +318,14 @@ public final class ErofsWriter implements ImageWriter {
         private void writePlain(Inode n) throws IOException {
             boolean inline = planPlain(n);
             long start = cursor;
-            if (n.size > 0) n.body = keep(data.write(n.content, n.size, start, inline, n.path.toString()));
+            long inData = inline ? n.size / BLOCK_SIZE * BLOCK_SIZE : n.size;
+            if (n.size > 0) {
+                boolean hostFile = n.content instanceof Content.Slice;
+                CRC32 sum = dataDigest != null && !hostFile ? new CRC32() : null;
+                n.body = keep(data.write(n.content, n.size, start, inline, n.path.toString(), sum));
+                if (sum != null) n.dataCrc = (int) sum.getValue();
+                else if (dataDigest != null && inData > 0) dataDigest.hostFile(n, (Content.Slice) n.content, inData);
+            }
             cursor += inline ? n.size / BLOCK_SIZE : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
         }
 
@@ -325,14 +337,18 @@ public final class ErofsWriter implements ImageWriter {
             if (seg.last && seg.extents.totalBlocks() >= plainBlocks) {
                 // Whole file in memory and compression saves nothing: store it plain, as mkfs does.
                 boolean inline = planPlain(n);
-                n.body = keep(data.write(seg.batch.in, seg.inOff, seg.length, start, inline));
+                CRC32 sum = dataDigest != null ? new CRC32() : null;
+                n.body = keep(data.write(seg.batch.in, seg.inOff, seg.length, start, inline, sum));
+                if (sum != null) n.dataCrc = (int) sum.getValue();
                 cursor += inline ? n.size / BLOCK_SIZE : plainBlocks;
                 return;
             }
             int pad = (n.inodeSize() + n.xattrSize()) % 8;
             LclusterIndexBuilder index = new LclusterIndexBuilder(n.size, pad, bigPcluster);
+            CRC32 sum = dataDigest != null ? new CRC32() : null;
             while (true) {
                 data.writeFully(ByteBuffer.wrap(seg.batch.out, seg.outOff, seg.outLen), cursor * BLOCK_SIZE);
+                if (sum != null) sum.update(seg.batch.out, seg.outOff, seg.outLen);
                 PclusterPacker.Extents x = seg.extents;
                 for (int i = 0; i < x.count; i++) {
                     index.extent(x.length[i], (int) cursor, x.blocks[i], x.raw[i]);
@@ -351,6 +367,7 @@ public final class ErofsWriter implements ImageWriter {
             }
             n.layout = ErofsFormat.INODE_COMPRESSED_FULL;
             n.iu = (int) used;
+            if (sum != null) n.dataCrc = (int) sum.getValue();
             n.body = MemorySegment.ofArray(index.finish());
         }
 
@@ -362,8 +379,10 @@ public final class ErofsWriter implements ImageWriter {
                 int full = bytes.length - tail;
                 if (full > 0) data.writeFully(ByteBuffer.wrap(bytes, 0, full), (long) d.iu * BLOCK_SIZE);
                 MemorySegment.copy(bytes, full, d.body, ValueLayout.JAVA_BYTE, 0, tail);
+                if (dataDigest != null) d.dataCrc = crc32(bytes, full);
             } else {
                 data.writeBlocks(bytes, 0, bytes.length, (long) d.iu * BLOCK_SIZE);
+                if (dataDigest != null) d.dataCrc = crc32(bytes, bytes.length);
             }
         }
 
@@ -421,6 +440,7 @@ public final class ErofsWriter implements ImageWriter {
                     options.buildTime(), 0, (int) totalBlocks, 0, 0, noUuid, new byte[16], incompat, u1);
             sb.put(headBuf, ErofsFormat.SUPER_OFFSET);
             digest.update(head);
+            if (dataDigest != null) dataDigest.foldInto(digest, inodes);
             byte[] uuid = options.uuid() != null ? bytes(options.uuid()) : nameBasedUuid(digest.digest());
             sb = new ErofsFormat.SuperBlock(0, features, (int) root.nid(), inodes.size(), options.buildTime(), 0,
                     (int) totalBlocks, 0, 0, uuid, new byte[16], incompat, u1);
@@ -431,6 +451,12 @@ public final class ErofsWriter implements ImageWriter {
             if (out.size() > length) out.truncate(length);
             if (out.size() < length) data.writeFully(ByteBuffer.wrap(new byte[1]), length - 1);
         }
+    }
+
+    private static int crc32(byte[] b, int len) {
+        CRC32 c = new CRC32();
+        c.update(b, 0, len);
+        return (int) c.getValue();
     }
 
     private static byte[] bytes(UUID u) {

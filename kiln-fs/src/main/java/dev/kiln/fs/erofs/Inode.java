@@ -39,6 +39,8 @@ final class Inode {
      * File bytes live in the build's {@link InlineStore}; small writer-made bodies are heap arrays.
      */
     MemorySegment body;
+    /** CRC32 of this inode's bytes in the data area, when the UUID is derived ({@link DataDigest}). */
+    int dataCrc;
     /** Byte offset of the inode in the image ({@code nid = pos / 32}, meta_blkaddr 0); -1 until placed. */
     long pos = -1;
 

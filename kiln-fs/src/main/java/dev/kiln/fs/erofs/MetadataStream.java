@@ -18,7 +18,7 @@ final class MetadataStream {
     private final long end;
     private final MessageDigest digest;
     private final byte[] chunk = new byte[CHUNK];
-    private final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    private final java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     private long chunkStart;
     /** Chunk bytes from here on are stale and must be zeroed before they go out. */
     private int clean;
@@ -53,8 +53,9 @@ final class MetadataStream {
         if (n > 0) {
             if (n > clean) Arrays.fill(chunk, clean, n, (byte) 0);
             out.writeFully(ByteBuffer.wrap(chunk, 0, n), chunkStart);
-            // The image's name comes from its metadata; a hardware CRC per chunk, hashed together,
-            // keeps that cheap even when inline file tails make the metadata large.
+            // The image's name comes from its content; a hardware CRC per chunk, hashed together,
+            // keeps that cheap even when inline file tails make the metadata large (CRC32: see
+            // DataDigest for why not CRC32C).
             crc.reset();
             crc.update(chunk, 0, n);
             long v = crc.getValue();

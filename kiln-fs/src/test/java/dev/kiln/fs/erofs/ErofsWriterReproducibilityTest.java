@@ -89,6 +89,43 @@ class ErofsWriterReproducibilityTest {
                 .contains(fixed.toString());
     }
 
+    /**
+     * With every mtime pinned (SOURCE_DATE_EPOCH), changing bytes inside a file changes no
+     * metadata: the UUID must still change, whether the file came from the host (copied in the
+     * kernel), from memory, or was compressed. Rebuilding the same input keeps it.
+     */
+    @ParameterizedTest
+    @EnumSource(value = Algorithm.class, names = {"NONE", "LZ4"})
+    void uuidCoversFileDataNotOnlyMetadata(Algorithm alg) throws IOException {
+        ErofsWriter.Options derived = new ErofsWriter.Options(alg, 9, 65536, null, 0);
+        Path dir = Files.createDirectories(tmp.resolve("src"));
+        byte[] data = SampleTree.bytes(300_000, 7);
+        Files.write(dir.resolve("host.bin"), data);
+        Files.setLastModifiedTime(dir.resolve("host.bin"), java.nio.file.attribute.FileTime.fromMillis(0));
+        UUID before = uuid(image(hostTree(dir, data), derived, tmp.resolve("a")));
+        assertThat(uuid(image(hostTree(dir, data), derived, tmp.resolve("a2")))).isEqualTo(before);
+
+        byte[] changed = data.clone();
+        changed[100_000] ^= 1; // a byte in a full block of the host file
+        Files.write(dir.resolve("host.bin"), changed);
+        Files.setLastModifiedTime(dir.resolve("host.bin"), java.nio.file.attribute.FileTime.fromMillis(0));
+        UUID hostChanged = uuid(image(hostTree(dir, data), derived, tmp.resolve("b")));
+        assertThat(hostChanged).isNotEqualTo(before);
+
+        Files.write(dir.resolve("host.bin"), data);
+        Files.setLastModifiedTime(dir.resolve("host.bin"), java.nio.file.attribute.FileTime.fromMillis(0));
+        UUID memoryChanged = uuid(image(hostTree(dir, changed), derived, tmp.resolve("c")));
+        assertThat(memoryChanged).isNotEqualTo(before).isNotEqualTo(hostChanged);
+    }
+
+    /** The host directory (every mtime pinned to 0) plus an in-memory file holding {@code memory}. */
+    private static Tree hostTree(Path dir, byte[] memory) throws IOException {
+        Tree t = dev.kiln.fs.source.HostSource.read(dir);
+        t.put(EntryPath.parse("memory.bin"), new Node.File(Metadata.of(0644), Content.of(memory)));
+        t.mapMetadata(n -> n.meta().withMtime(0, 0));
+        return t;
+    }
+
     static UUID uuid(byte[] image) {
         ByteBuffer b = ByteBuffer.wrap(image, 1024 + 0x30, 16).order(ByteOrder.BIG_ENDIAN);
         return new UUID(b.getLong(), b.getLong());
