@@ -50,7 +50,7 @@ import java.util.zip.CRC32;
  * when compressed. What stays in memory until the end is the metadata: inodes, xattrs, directory
  * entries, lcluster indexes (8 bytes per 4 KiB of compressed data) and the inline bytes of small
  * files and tails, which live in native memory ({@link InlineStore}) so the collector never
- * copies them.
+ * copies them, and past 64 MiB in the page cache of a temporary file.
  */
 public final class ErofsWriter implements ImageWriter {
     public enum Algorithm { NONE, LZ4, LZ4HC }
@@ -407,6 +407,7 @@ public final class ErofsWriter implements ImageWriter {
             byte[] scratch = new byte[BLOCK_SIZE];
             ByteBuffer scratchBuf = ErofsFormat.littleEndian(scratch);
             long headLimit = dataStart * BLOCK_SIZE;
+            long released = 0;
             for (Inode n : byPos) {
                 int size = n.metaSize();
                 if (n.pos < headLimit) {
@@ -418,6 +419,14 @@ public final class ErofsWriter implements ImageWriter {
                     }
                     n.encode(scratchBuf, 0);
                     tail.put(n.pos, scratch, 0, size);
+                }
+                if (n.body != null) {
+                    released += n.body.byteSize();
+                    // Reading the stored bytes back brings them into memory again: let them go in steps.
+                    if (released > InlineStore.RELEASE_STEP) {
+                        inline.release();
+                        released = 0;
+                    }
                 }
                 n.body = null; // tails can be large in sum: let them go as soon as they are out
             }

@@ -1,8 +1,12 @@
 package dev.kiln.fs.erofs;
 
+import dev.kiln.fs.host.Posix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Native memory for the bytes that go inside inodes (small files and the tails of larger ones),
@@ -13,14 +17,37 @@ import java.lang.foreign.ValueLayout;
  * pages as it went (measured 0.3-0.4 s of pauses, and the arrays counted twice in the peak RSS).
  * Here they are copied once into 1 MiB slabs that the collector never scans.
  *
+ * <p>Why a file: they grow with the tree (300 MB for 300 000 files of 0-2 KiB). Past
+ * {@link #RESIDENT} bytes of full slabs, each full slab is written to an unnamed temporary file
+ * and that file range is mapped over the slab's own addresses ({@link Posix#moveToFile}), so
+ * every segment handed out stays valid while its bytes leave the process for the page cache,
+ * which the kernel can write out under pressure. Reading them back at the end faults pages in
+ * again, so the writer calls {@link #release} as it goes. Where no temporary file can be made
+ * the slabs simply stay in memory.
+ *
  * <p>Thread-safe: each thread fills its own slab. The memory is freed by {@link #close}, after
  * which no segment handed out may be read.
  */
 final class InlineStore implements AutoCloseable {
     private static final int SLAB = 1 << 20;
+    /** Full slabs kept in memory before they go to the file. */
+    static final long RESIDENT = 64L << 20;
+    /**
+     * Bytes read back between two {@link #release} calls. Small, because the kernel maps 64 KiB
+     * around each page fault and the bodies are read in image order, not slab order: 64 MiB of
+     * reading had brought 260 MB of the file back into the process.
+     */
+    static final long RELEASE_STEP = 8L << 20;
 
     private final Arena arena = Arena.ofShared();
     private final ThreadLocal<Slab> slabs = new ThreadLocal<>();
+    /** Full slabs still in memory, and those that went to the file (for {@link #release}). */
+    private final List<MemorySegment> resident = new ArrayList<>();
+    private final List<MemorySegment> moved = new ArrayList<>();
+    private final long limit;
+    /** The temporary file's descriptor, -1 before it is needed, -2 when none can be had. */
+    private int fd = -1;
+    private long fileSize;
 
     private static final class Slab {
         final MemorySegment memory;
@@ -31,12 +58,23 @@ final class InlineStore implements AutoCloseable {
         }
     }
 
-    /** A copy of {@code src[off, off+len)} that lives until {@link #close}. */
+    /** The limit is {@link #RESIDENT}, or the {@code kiln.erofs.inlineResident} property (tests). */
+    InlineStore() {
+        this(Long.getLong("kiln.erofs.inlineResident", RESIDENT));
+    }
+
+    /** @param limit bytes of full slabs to keep in memory (tests use small ones) */
+    InlineStore(long limit) {
+        this.limit = limit;
+    }
+
+    /** A copy of {@code src[off, off+len)} ({@code len} at most 1 MiB) that lives until {@link #close}. */
     MemorySegment copyOf(byte[] src, int off, int len) {
         Slab s = slabs.get();
-        if (s == null || s.used + len > s.memory.byteSize()) {
+        if (s == null || s.used + len > SLAB) {
             synchronized (this) {
-                s = new Slab(arena.allocate(Math.max(SLAB, len)));
+                if (s != null) retire(s.memory);
+                s = new Slab(Posix.mapAnonymous(SLAB, arena));
             }
             slabs.set(s);
         }
@@ -46,8 +84,37 @@ final class InlineStore implements AutoCloseable {
         return dst;
     }
 
+    /** A slab no thread writes to any more: past the limit, it and the others go to the file. */
+    private void retire(MemorySegment full) {
+        resident.add(full);
+        if ((long) resident.size() * SLAB <= limit || fd == -2) return;
+        if (fd == -1) {
+            fd = Posix.openTemporary(Path.of(System.getProperty("java.io.tmpdir")));
+            if (fd < 0) {
+                fd = -2;
+                return;
+            }
+        }
+        while (!resident.isEmpty()) {
+            MemorySegment m = resident.getLast();
+            if (!Posix.moveToFile(m, fd, fileSize)) return; // disk full: what is left stays in memory
+            fileSize += SLAB;
+            moved.add(resident.removeLast());
+        }
+    }
+
+    /**
+     * Lets go of the file pages that reading the bytes back has brought into the process: they
+     * stay in the page cache and fault in again if read again. Slabs still in memory are left
+     * alone (dropping those would lose their bytes).
+     */
+    synchronized void release() {
+        for (MemorySegment m : moved) Posix.dontNeed(m);
+    }
+
     @Override
     public void close() {
         arena.close();
+        if (fd >= 0) Posix.closeFd(fd);
     }
 }

@@ -108,6 +108,29 @@ public final class Posix implements AutoCloseable {
 
     private static final int RENAME_EXCHANGE = 2;
 
+    private static final class Mmap {
+        static final MethodHandle H = handle("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Munmap {
+        static final MethodHandle H = handle("munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Pwrite {
+        static final MethodHandle H = handle("pwrite", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    }
+
+    private static final class Madvise {
+        static final MethodHandle H = handle("madvise", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    }
+
+    private static final int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10,
+            MAP_ANONYMOUS = 0x20, O_RDWR = 2, O_TMPFILE = 020000000 | O_DIRECTORY;
+
     private static MethodHandle handle(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(symbol(name), fd, CAPTURE);
     }
@@ -435,6 +458,94 @@ public final class Posix implements AutoCloseable {
             int e = (int) ERRNO.get(posix.errno, 0L);
             if (e == EINVAL || e == ENOSYS || e == ENOTSUP) return false;
             throw posix.error("renameat2", b);
+        }
+    }
+
+    /**
+     * {@code size} bytes of fresh anonymous memory (mmap), page-aligned, unmapped when
+     * {@code arena} closes. Unlike {@link Arena#allocate} the memory is a mapping of its own, so
+     * {@link #moveToFile} can later put a file under the same addresses.
+     */
+    public static MemorySegment mapAnonymous(long size, Arena arena) {
+        MemorySegment addr;
+        try (Posix posix = new Posix()) {
+            try {
+                addr = (MemorySegment) Mmap.H.invokeExact(posix.errno, MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (addr.address() == -1L) {
+                throw new KilnException("mmap of " + size + " bytes failed: errno " + (int) ERRNO.get(posix.errno, 0L));
+            }
+        }
+        return addr.reinterpret(size, arena, Posix::unmap);
+    }
+
+    private static void unmap(MemorySegment m) {
+        try (Posix posix = new Posix()) {
+            int rc = (int) Munmap.H.invokeExact(posix.errno, m, m.byteSize());
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * An unnamed temporary file in {@code dir} (O_TMPFILE: nothing to clean up, even after a
+     * crash), open for reading and writing; -1 when the file system cannot make one.
+     */
+    public static int openTemporary(Path dir) {
+        try (Posix posix = new Posix()) {
+            try {
+                return (int) Openat.H.invokeExact(posix.errno, AT_FDCWD, posix.cPath(dir), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
+    /** Closes a descriptor from {@link #openTemporary}. */
+    public static void closeFd(int fd) {
+        try (Posix posix = new Posix()) {
+            int rc = (int) Close.H.invokeExact(posix.errno, fd);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Writes the page-aligned anonymous mapping {@code m} (from {@link #mapAnonymous}) to
+     * {@code fd} at {@code offset}, then maps that file range over the same addresses: the bytes
+     * stay readable where they were, but live in the page cache instead of the process, whose
+     * resident size drops by {@code m}'s size. Returns false, changing nothing, when the write
+     * fails (a full disk): the memory simply stays.
+     */
+    public static boolean moveToFile(MemorySegment m, int fd, long offset) {
+        try (Posix posix = new Posix()) {
+            long done = 0;
+            while (done < m.byteSize()) {
+                long n = (long) Pwrite.H.invokeExact(posix.errno, fd, m.asSlice(done), m.byteSize() - done, offset + done);
+                if (n <= 0) return false;
+                done += n;
+            }
+            MemorySegment at = (MemorySegment) Mmap.H.invokeExact(posix.errno, m, m.byteSize(), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_FIXED, fd, offset);
+            // MAP_FIXED either replaces the range or fails leaving it as it was.
+            return at.address() == m.address();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Drops the pages of a shared file mapping from the process (madvise MADV_DONTNEED): its
+     * bytes stay in the file's page cache. Never use it on anonymous memory, whose bytes it discards.
+     */
+    public static void dontNeed(MemorySegment fileMapping) {
+        try (Posix posix = new Posix()) {
+            int rc = (int) Madvise.H.invokeExact(posix.errno, fileMapping, fileMapping.byteSize(), 4);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
         }
     }
 

@@ -1,0 +1,91 @@
+package dev.kiln.fs.erofs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.fs.Tree;
+import dev.kiln.fs.source.HostSource;
+import dev.kiln.fs.testing.Listing;
+import dev.kiln.fs.testing.SampleTree;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Inline bytes past the resident limit move to a temporary file and read back unchanged. */
+class InlineStoreTest {
+    @TempDir Path tmp;
+
+    private static long mappingsOfDeletedTmpFiles() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.endsWith("(deleted)")).count();
+    }
+
+    @Test
+    void bytesSurviveTheMoveToTheFileAndTheRelease() throws Exception {
+        long before = mappingsOfDeletedTmpFiles();
+        List<byte[]> sources = new ArrayList<>();
+        List<MemorySegment> copies = new ArrayList<>();
+        try (InlineStore store = new InlineStore(1 << 20); ExecutorService pool = Executors.newFixedThreadPool(3)) {
+            // Three threads fill their own slabs, 6 MiB in all: most of it goes to the file.
+            List<Future<List<Object[]>>> parts = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                int thread = t;
+                parts.add(pool.submit(() -> {
+                    List<Object[]> out = new ArrayList<>();
+                    for (int i = 0; i < 2000; i++) {
+                        byte[] b = SampleTree.bytes(1 + (i * 37 + thread) % 2047, thread * 10_000 + i);
+                        out.add(new Object[] {b, store.copyOf(b, 0, b.length)});
+                    }
+                    return out;
+                }));
+            }
+            for (Future<List<Object[]>> f : parts) {
+                for (Object[] pair : f.get()) {
+                    sources.add((byte[]) pair[0]);
+                    copies.add((MemorySegment) pair[1]);
+                }
+            }
+            assertThat(mappingsOfDeletedTmpFiles()).as("slabs mapped from the unnamed temporary file").isGreaterThan(before);
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < sources.size(); i++) {
+                    assertThat(copies.get(i).toArray(ValueLayout.JAVA_BYTE)).as("copy %d, round %d", i, round)
+                            .isEqualTo(sources.get(i));
+                }
+                store.release(); // the pages go; the bytes must come back from the page cache
+            }
+        }
+        assertThat(mappingsOfDeletedTmpFiles()).as("mappings gone after close").isEqualTo(before);
+    }
+
+    /** An image whose inline bytes went through the file is the image built with them in memory. */
+    @Test
+    void spillingDoesNotChangeTheImage() throws IOException {
+        Path src = Files.createDirectories(tmp.resolve("src"));
+        for (int i = 0; i < 3000; i++) {
+            Path d = Files.createDirectories(src.resolve("d" + i / 100));
+            Files.write(d.resolve("f" + i), SampleTree.bytes(i * 7 % 3000, i));
+        }
+        Files.write(src.resolve("tail"), SampleTree.bytes(5 * 4096 + 1234, 1));
+        Tree tree = HostSource.read(src);
+        Path inMemory = tmp.resolve("a.erofs");
+        Path spilled = tmp.resolve("b.erofs");
+        ErofsWriterFixtures.write(tree, inMemory, ErofsWriter.Options.defaults());
+        System.setProperty("kiln.erofs.inlineResident", String.valueOf(1 << 20));
+        try {
+            ErofsWriterFixtures.write(tree, spilled, ErofsWriter.Options.defaults());
+        } finally {
+            System.clearProperty("kiln.erofs.inlineResident");
+        }
+        assertThat(Files.readAllBytes(spilled)).isEqualTo(Files.readAllBytes(inMemory));
+        ErofsWriterFixtures.fsckExtract(spilled, tmp.resolve("x"));
+        ErofsWriterFixtures.assertSameListing(Listing.of(tmp.resolve("x"), Listing.Options.ALL),
+                Listing.of(src, Listing.Options.ALL));
+    }
+}
