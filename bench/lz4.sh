@@ -15,7 +15,14 @@ cp="$repo/kiln-fs/target/classes:$repo/kiln-fs/target/test-classes"
   echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo "Inputs: 1 MiB of /usr/share/common-licenses + /usr/share/doc text, 1 MiB of /usr/bin binaries,"
   echo "1 MiB of synthetic words (3000-word vocabulary)."
+  sample=()
+  if [ -d "$work/usr-share" ]; then
+    # Real data as the EROFS writer sees it: every 12th file over 4 KiB of the benchmark's
+    # /usr/share copy, gzip files left out (the writer probes those with the fast compressor).
+    echo "And 32 MiB sampled from the benchmark's copy of /usr/share (every 12th file over 4 KiB, no gzip)."
+    sample=("$work/usr-share")
+  fi
   echo
-  "$java_home/bin/java" --enable-native-access=ALL-UNNAMED -cp "$cp" dev.kiln.fs.lz4.Lz4Bench "${1:-all}"
+  "$java_home/bin/java" --enable-native-access=ALL-UNNAMED -cp "$cp" dev.kiln.fs.lz4.Lz4Bench "${1:-all}" "${sample[@]}"
 } > "$results/lz4.md"
 cat "$results/lz4.md"
