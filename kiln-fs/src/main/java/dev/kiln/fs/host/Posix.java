@@ -518,22 +518,34 @@ public final class Posix implements AutoCloseable {
      * {@code fd} at {@code offset}, then maps that file range over the same addresses: the bytes
      * stay readable where they were, but live in the page cache instead of the process, whose
      * resident size drops by {@code m}'s size. Returns false, changing nothing, when the write
-     * fails (a full disk): the memory simply stays.
+     * fails (a full disk): the memory simply stays. A failing mmap throws: the kernel may have
+     * unmapped the range already, so the bytes cannot be trusted.
      */
     public static boolean moveToFile(MemorySegment m, int fd, long offset) {
         try (Posix posix = new Posix()) {
             long done = 0;
             while (done < m.byteSize()) {
-                long n = (long) Pwrite.H.invokeExact(posix.errno, fd, m.asSlice(done), m.byteSize() - done, offset + done);
+                long n;
+                try {
+                    n = (long) Pwrite.H.invokeExact(posix.errno, fd, m.asSlice(done), m.byteSize() - done, offset + done);
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t);
+                }
                 if (n <= 0) return false;
                 done += n;
             }
-            MemorySegment at = (MemorySegment) Mmap.H.invokeExact(posix.errno, m, m.byteSize(), PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_FIXED, fd, offset);
-            // MAP_FIXED either replaces the range or fails leaving it as it was.
-            return at.address() == m.address();
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            MemorySegment at;
+            try {
+                at = (MemorySegment) Mmap.H.invokeExact(posix.errno, m, m.byteSize(), PROT_READ | PROT_WRITE,
+                        MAP_SHARED | MAP_FIXED, fd, offset);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (at.address() != m.address()) {
+                throw new KilnException("mmap of a temporary file over " + m.byteSize() + " bytes failed: errno "
+                        + (int) ERRNO.get(posix.errno, 0L));
+            }
+            return true;
         }
     }
 

@@ -83,10 +83,15 @@ final class LibLz4 {
 
     /** Returns (consumed << 32) | written, like {@link Lz4Compressor#compressDestSize}. */
     long compressDestSize(byte[] src, int srcLen, byte[] dst, int capacity) {
+        return compressDestSize(src, 0, srcLen, dst, capacity);
+    }
+
+    /** The same for {@code src[srcOff, srcOff+srcLen)}, read in place. */
+    long compressDestSize(byte[] src, int srcOff, int srcLen, byte[] dst, int capacity) {
         sizeCell.set(INT, 0, srcLen);
         try {
-            int written = (int) compressDestSize.invokeExact(MemorySegment.ofArray(src), MemorySegment.ofArray(dst),
-                    sizeCell, capacity);
+            int written = (int) compressDestSize.invokeExact(MemorySegment.ofArray(src).asSlice(srcOff),
+                    MemorySegment.ofArray(dst), sizeCell, capacity);
             return ((long) sizeCell.get(INT, 0) << 32) | written;
         } catch (Throwable e) {
             throw new AssertionError(e);
@@ -94,9 +99,13 @@ final class LibLz4 {
     }
 
     long compressHcDestSize(byte[] src, int srcLen, byte[] dst, int capacity, int level) {
+        return compressHcDestSize(src, 0, srcLen, dst, capacity, level);
+    }
+
+    long compressHcDestSize(byte[] src, int srcOff, int srcLen, byte[] dst, int capacity, int level) {
         sizeCell.set(INT, 0, srcLen);
         try {
-            int written = (int) compressHcDestSize.invokeExact(hcState, MemorySegment.ofArray(src),
+            int written = (int) compressHcDestSize.invokeExact(hcState, MemorySegment.ofArray(src).asSlice(srcOff),
                     MemorySegment.ofArray(dst), sizeCell, capacity, level);
             return ((long) sizeCell.get(INT, 0) << 32) | written;
         } catch (Throwable e) {
