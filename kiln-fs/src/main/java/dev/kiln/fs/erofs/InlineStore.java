@@ -48,6 +48,7 @@ final class InlineStore implements AutoCloseable {
     /** The temporary file's descriptor, -1 before it is needed, -2 when none can be had. */
     private int fd = -1;
     private long fileSize;
+    private long residentBytes;
 
     private static final class Slab {
         final MemorySegment memory;
@@ -68,13 +69,14 @@ final class InlineStore implements AutoCloseable {
         this.limit = limit;
     }
 
-    /** A copy of {@code src[off, off+len)} ({@code len} at most 1 MiB) that lives until {@link #close}. */
+    /** A copy of {@code src[off, off+len)} that lives until {@link #close}. */
     MemorySegment copyOf(byte[] src, int off, int len) {
         Slab s = slabs.get();
-        if (s == null || s.used + len > SLAB) {
+        if (s == null || s.used + len > s.memory.byteSize()) {
             synchronized (this) {
                 if (s != null) retire(s.memory);
-                s = new Slab(Posix.mapAnonymous(SLAB, arena));
+                // Inline bytes are under a block; a larger copy still gets a slab of its own.
+                s = new Slab(Posix.mapAnonymous(Math.max(SLAB, (len + 4095L) & -4096L), arena));
             }
             slabs.set(s);
         }
@@ -87,7 +89,8 @@ final class InlineStore implements AutoCloseable {
     /** A slab no thread writes to any more: past the limit, it and the others go to the file. */
     private void retire(MemorySegment full) {
         resident.add(full);
-        if ((long) resident.size() * SLAB <= limit || fd == -2) return;
+        residentBytes += full.byteSize();
+        if (residentBytes <= limit || fd == -2) return;
         if (fd == -1) {
             fd = Posix.openTemporary(Path.of(System.getProperty("java.io.tmpdir")));
             if (fd < 0) {
@@ -98,7 +101,8 @@ final class InlineStore implements AutoCloseable {
         while (!resident.isEmpty()) {
             MemorySegment m = resident.getLast();
             if (!Posix.moveToFile(m, fd, fileSize)) return; // disk full: what is left stays in memory
-            fileSize += SLAB;
+            fileSize += m.byteSize();
+            residentBytes -= m.byteSize();
             moved.add(resident.removeLast());
         }
     }

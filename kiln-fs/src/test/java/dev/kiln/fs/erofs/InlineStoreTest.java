@@ -52,6 +52,9 @@ class InlineStoreTest {
                     copies.add((MemorySegment) pair[1]);
                 }
             }
+            byte[] large = SampleTree.bytes(3 << 20, 99); // more than a slab: a slab of its own
+            sources.add(large);
+            copies.add(store.copyOf(large, 0, large.length));
             assertThat(mappingsOfDeletedTmpFiles()).as("slabs mapped from the unnamed temporary file").isGreaterThan(before);
             for (int round = 0; round < 2; round++) {
                 for (int i = 0; i < sources.size(); i++) {
