@@ -464,27 +464,31 @@ public final class Posix implements AutoCloseable {
     /**
      * {@code size} bytes of fresh anonymous memory (mmap), page-aligned, unmapped when
      * {@code arena} closes. Unlike {@link Arena#allocate} the memory is a mapping of its own, so
-     * {@link #moveToFile} can later put a file under the same addresses.
+     * {@link #moveToFile} can later put a file under the same addresses. These memory calls run
+     * once per MiB or more often (release), so they allocate only the errno cell, not an
+     * instance's buffers.
      */
     public static MemorySegment mapAnonymous(long size, Arena arena) {
         MemorySegment addr;
-        try (Posix posix = new Posix()) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment errno = call.allocate(ERRNO_LAYOUT);
             try {
-                addr = (MemorySegment) Mmap.H.invokeExact(posix.errno, MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
+                addr = (MemorySegment) Mmap.H.invokeExact(errno, MemorySegment.NULL, size, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
             if (addr.address() == -1L) {
-                throw new KilnException("mmap of " + size + " bytes failed: errno " + (int) ERRNO.get(posix.errno, 0L));
+                throw new KilnException("mmap of " + size + " bytes failed: errno " + (int) ERRNO.get(errno, 0L));
             }
         }
         return addr.reinterpret(size, arena, Posix::unmap);
     }
 
     private static void unmap(MemorySegment m) {
-        try (Posix posix = new Posix()) {
-            int rc = (int) Munmap.H.invokeExact(posix.errno, m, m.byteSize());
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment errno = call.allocate(ERRNO_LAYOUT);
+            int rc = (int) Munmap.H.invokeExact(errno, m, m.byteSize());
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -506,8 +510,9 @@ public final class Posix implements AutoCloseable {
 
     /** Closes a descriptor from {@link #openTemporary}. */
     public static void closeFd(int fd) {
-        try (Posix posix = new Posix()) {
-            int rc = (int) Close.H.invokeExact(posix.errno, fd);
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment errno = call.allocate(ERRNO_LAYOUT);
+            int rc = (int) Close.H.invokeExact(errno, fd);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -522,12 +527,13 @@ public final class Posix implements AutoCloseable {
      * unmapped the range already, so the bytes cannot be trusted.
      */
     public static boolean moveToFile(MemorySegment m, int fd, long offset) {
-        try (Posix posix = new Posix()) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment errno = call.allocate(ERRNO_LAYOUT);
             long done = 0;
             while (done < m.byteSize()) {
                 long n;
                 try {
-                    n = (long) Pwrite.H.invokeExact(posix.errno, fd, m.asSlice(done), m.byteSize() - done, offset + done);
+                    n = (long) Pwrite.H.invokeExact(errno, fd, m.asSlice(done), m.byteSize() - done, offset + done);
                 } catch (Throwable t) {
                     throw new IllegalStateException(t);
                 }
@@ -536,14 +542,14 @@ public final class Posix implements AutoCloseable {
             }
             MemorySegment at;
             try {
-                at = (MemorySegment) Mmap.H.invokeExact(posix.errno, m, m.byteSize(), PROT_READ | PROT_WRITE,
+                at = (MemorySegment) Mmap.H.invokeExact(errno, m, m.byteSize(), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_FIXED, fd, offset);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
             if (at.address() != m.address()) {
                 throw new KilnException("mmap of a temporary file over " + m.byteSize() + " bytes failed: errno "
-                        + (int) ERRNO.get(posix.errno, 0L));
+                        + (int) ERRNO.get(errno, 0L));
             }
             return true;
         }
@@ -554,8 +560,9 @@ public final class Posix implements AutoCloseable {
      * bytes stay in the file's page cache. Never use it on anonymous memory, whose bytes it discards.
      */
     public static void dontNeed(MemorySegment fileMapping) {
-        try (Posix posix = new Posix()) {
-            int rc = (int) Madvise.H.invokeExact(posix.errno, fileMapping, fileMapping.byteSize(), 4);
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment errno = call.allocate(ERRNO_LAYOUT);
+            int rc = (int) Madvise.H.invokeExact(errno, fileMapping, fileMapping.byteSize(), 4);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
