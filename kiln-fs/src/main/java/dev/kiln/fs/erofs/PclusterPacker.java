@@ -26,11 +26,12 @@ final class PclusterPacker {
     /**
      * @param probe {@code lz4} is a slow compressor (HC): after a window fails to save a block,
      *              or when a segment's first block looks compressed already
-     *              ({@link #looksCompressed}), the next window is first tried with the fast compressor, and only compressed
-     *              with {@code lz4} when that probe saves a block. Already-compressed files
-     *              (a fifth of a typical /usr/share) then cost one fast pass instead of two HC
-     *              passes per byte; a window the fast probe cannot shrink by a whole block is
-     *              nearly incompressible, so the image grows by a few blocks at most.
+     *              ({@link #looksCompressed}), the next window is first tried with the fast
+     *              compressor, and only compressed with {@code lz4} when that probe saves a
+     *              block. Already-compressed files (a fifth of a typical /usr/share) then cost
+     *              one fast pass instead of two HC passes per byte; a window the fast probe
+     *              cannot shrink by a whole block is nearly incompressible, so the image grows
+     *              by a few blocks at most.
      */
     PclusterPacker(Lz4Compressor lz4, int pclusterSize, boolean probe) {
         this.lz4 = lz4;
