@@ -311,11 +311,10 @@ final class Lz4Hc implements Lz4Compressor {
             }
             int pRef = foundRef;
             int pStart = ip;
-            while (pStart > anchor && pRef > srcOff && s[pStart - 1] == s[pRef - 1]) {
-                pStart--;
-                pRef--;
-                pLen++;
-            }
+            int back = Lz4Blocks.commonLengthBackward(s, pStart, pRef, Math.min(pStart - anchor, pRef - srcOff));
+            pStart -= back;
+            pRef -= back;
+            pLen += back;
             int qStart = -1;
             int qRef = 0;
             int qLen = 0;
@@ -531,12 +530,10 @@ final class Lz4Hc implements Lz4Compressor {
             pos = base + end;
             if (longAt >= 0) {
                 // The long match may reach back into the literals left pending before it.
-                final byte[] s = src;
-                while (pos > anchor && longRef > srcOff && s[pos - 1] == s[longRef - 1]) {
-                    pos--;
-                    longRef--;
-                    longLen++;
-                }
+                int back = Lz4Blocks.commonLengthBackward(src, pos, longRef, Math.min(pos - anchor, longRef - srcOff));
+                pos -= back;
+                longRef -= back;
+                longLen += back;
                 int outcome = emit(pos, longRef, longLen);
                 if (outcome <= 0) {
                     return outcome == 0;
