@@ -54,6 +54,11 @@ public interface Content {
         return new Slice(file, 0, size, true);
     }
 
+    /** Like {@link #ofFile}, for the file {@code name} in {@code dir} (see {@link Slice} on why). */
+    static Content ofFile(Path dir, String name, long size) {
+        return Slice.inDirectory(dir, name, size);
+    }
+
     /** {@code length} bytes at {@code offset} of a host file, e.g. a member of an uncompressed archive. */
     static Content slice(Path file, long offset, long length) {
         return new Slice(file, offset, length, false);
@@ -80,17 +85,54 @@ public interface Content {
     /**
      * A range of a host file. {@code wholeFile} means the range is the entire file, so the file
      * growing or shrinking since it was listed is an error rather than ignored.
+     *
+     * <p>A file found by walking a directory is held as that directory's {@link Path}, shared by
+     * all its files, plus its own name, and {@link #file()} joins them when asked: a whole
+     * {@code Path} per file (its bytes, then its string once opened) was about 170 bytes of heap
+     * for every file of the tree, the largest share of a big tree's memory.
      */
-    record Slice(Path file, long offset, long length, boolean wholeFile) implements Content {
+    final class Slice implements Content {
+        private final Path dirOrFile;
+        private final String name;
+        private final long offset;
+        private final long length;
+        private final boolean wholeFile;
+
+        public Slice(Path file, long offset, long length, boolean wholeFile) {
+            this(file, null, offset, length, wholeFile);
+        }
+
+        private Slice(Path dirOrFile, String name, long offset, long length, boolean wholeFile) {
+            this.dirOrFile = java.util.Objects.requireNonNull(dirOrFile);
+            this.name = name;
+            this.offset = offset;
+            this.length = length;
+            this.wholeFile = wholeFile;
+        }
+
+        /** The whole file {@code name} in {@code dir}, of {@code size} bytes. */
+        static Slice inDirectory(Path dir, String name, long size) {
+            return new Slice(dir, name, 0, size, true);
+        }
+
+        public Path file() { return name == null ? dirOrFile : dirOrFile.resolve(name); }
+
+        public long offset() { return offset; }
+
+        public long length() { return length; }
+
+        public boolean wholeFile() { return wholeFile; }
+
         public long size() { return length; }
 
         public InputStream open() throws IOException {
-            FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+            FileChannel ch = FileChannel.open(file(), StandardOpenOption.READ);
             ch.position(offset);
             return new BoundedInputStream(Channels.newInputStream(ch), length);
         }
 
         @Override public void writeTo(WritableByteChannel out) throws IOException {
+            Path file = file();
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 long pos = offset, end = offset + length;
                 while (pos < end) {
@@ -115,7 +157,14 @@ public interface Content {
             }
         }
 
-        @Override public String toString() { return file + (wholeFile ? "" : "@" + offset + "+" + length); }
+        @Override public boolean equals(Object o) {
+            return o instanceof Slice s && file().equals(s.file()) && offset == s.offset && length == s.length
+                    && wholeFile == s.wholeFile;
+        }
+
+        @Override public int hashCode() { return java.util.Objects.hash(file(), offset, length, wholeFile); }
+
+        @Override public String toString() { return file() + (wholeFile ? "" : "@" + offset + "+" + length); }
     }
 
     /** Stops after {@code limit} bytes and fails if the underlying stream ends early. */

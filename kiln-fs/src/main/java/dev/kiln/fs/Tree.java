@@ -1,6 +1,7 @@
 package dev.kiln.fs;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -173,9 +174,26 @@ public final class Tree {
      * such as {@code --owner root} and by target profiles.
      */
     public void mapMetadata(Function<Node, Metadata> f) {
-        root.meta = f.apply(new Node.Directory(root.meta));
-        mapNodes((path, node) -> node.withMeta(f.apply(node)));
+        // Policies such as --mtime and --owner leave most entries with one of a few metadata
+        // values: sharing equal results saves a record per entry, and a node that gets its own
+        // metadata object back is kept. The table stops growing at SHARED_METADATA distinct values
+        // (kept mtimes make nearly every value distinct), so the pass needs little memory itself.
+        HashMap<Metadata, Metadata> shared = new HashMap<>();
+        Function<Node, Metadata> g = node -> {
+            Metadata m = f.apply(node);
+            Metadata known = shared.get(m);
+            if (known != null) return known;
+            if (shared.size() < SHARED_METADATA) shared.put(m, m);
+            return m;
+        };
+        root.meta = g.apply(new Node.Directory(root.meta));
+        mapNodes((path, node) -> {
+            Metadata m = g.apply(node);
+            return m == node.meta() ? node : node.withMeta(m);
+        });
     }
+
+    private static final int SHARED_METADATA = 4096;
 
     /**
      * Replaces nodes: {@code f} gets each path and node (hard links resolved, each group once,

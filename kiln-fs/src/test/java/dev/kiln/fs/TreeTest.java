@@ -32,6 +32,25 @@ class TreeTest {
     }
 
     @Test
+    void mappedMetadataIsSharedAndUnchangedNodesAreKept() {
+        Tree t = new Tree();
+        for (int i = 0; i < 5; i++) {
+            t.put(EntryPath.parse("d/f" + i), new Node.File(new Metadata(0644, 0, 0, 1000 + i, 0, Xattrs.NONE), Content.empty()));
+        }
+        Metadata pinned = new Metadata(0755, 0, 0, 7, 0, Xattrs.NONE);
+        t.put(EntryPath.parse("d/x"), new Node.File(pinned, Content.empty()));
+        t.mapMetadata(n -> n.meta().withMtime(7, 0)); // a fresh but equal record for every entry
+        List<Metadata> files = new ArrayList<>();
+        for (Entry e : t.entries()) if (e.path().name().startsWith("f")) files.add(e.node().meta());
+        assertThat(files).hasSize(5).allSatisfy(m -> assertThat(m).isSameAs(files.getFirst()));
+        assertThat(files.getFirst().mtime()).isEqualTo(7);
+        Node x = t.get(EntryPath.parse("d/x")).orElseThrow();
+        assertThat(x.meta()).isEqualTo(pinned);
+        t.mapMetadata(n -> n.meta()); // identity: every node stays as it is
+        assertThat(t.get(EntryPath.parse("d/x")).orElseThrow()).isSameAs(x);
+    }
+
+    @Test
     void hostileDepthIsRefusedNotAStackOverflow() {
         Tree t = new Tree();
         String ok = "d/".repeat(Tree.MAX_DEPTH - 1) + "f";

@@ -120,7 +120,7 @@ final class CompressionPipeline implements AutoCloseable {
                         }
                         int n = in.readNBytes(b.in, b.inUsed, len);
                         if (n != len) {
-                            throw new KilnException(f.path + ": file changed while building the image (expected "
+                            throw new KilnException(f.path() + ": file changed while building the image (expected "
                                     + size + " bytes, found " + (off + n) + ")");
                         }
                         b.segments.add(new Segment(f, off, b.inUsed, len, off + len == size));

@@ -52,7 +52,7 @@ final class DataDigest implements AutoCloseable {
                     buffer.clear().limit((int) Math.min(buffer.capacity(), len - done));
                     int r = ch.read(buffer, s.offset() + done);
                     if (r <= 0) {
-                        throw new KilnException(n.path + ": file changed while building the image (expected "
+                        throw new KilnException(n.path() + ": file changed while building the image (expected "
                                 + n.size + " bytes, found " + done + ")");
                     }
                     crc.update(buffer.flip());

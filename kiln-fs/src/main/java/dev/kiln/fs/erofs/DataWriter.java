@@ -35,7 +35,7 @@ final class DataWriter {
      * receives what goes to the data area, except from host files, whose bytes never pass through
      * here (see {@link DataDigest}).
      */
-    byte[] write(Content content, long size, long startBlock, boolean inlineTail, String where, CRC32 sum)
+    byte[] write(Content content, long size, long startBlock, boolean inlineTail, Inode where, CRC32 sum)
             throws IOException {
         long full = inlineTail ? size / BLOCK_SIZE * BLOCK_SIZE : size;
         int tailLen = (int) (size - full);
@@ -97,7 +97,7 @@ final class DataWriter {
      * Thread safe for distinct buffers: the writer reads these on several threads, since they
      * need no data blocks.
      */
-    static byte[] readSmall(Content content, int size, String where, byte[] buf) throws IOException {
+    static byte[] readSmall(Content content, int size, Inode where, byte[] buf) throws IOException {
         switch (content) {
             case Content.Bytes b -> {
                 if (b.data().length != size) throw changed(where, size, b.data().length);
@@ -134,7 +134,7 @@ final class DataWriter {
      * byte more is asked for, so the same read that fetches the tail also notices a file that
      * grew since it was listed, without another system call for its size.
      */
-    private static void readTail(FileChannel ch, Content.Slice s, long full, byte[] tail, String where) throws IOException {
+    private static void readTail(FileChannel ch, Content.Slice s, long full, byte[] tail, Inode where) throws IOException {
         int want = tail.length + (s.wholeFile() ? 1 : 0);
         if (want == 0) return;
         ByteBuffer tb = ByteBuffer.wrap(want == tail.length ? tail : new byte[want]);
@@ -178,7 +178,7 @@ final class DataWriter {
         while (b.hasRemaining()) out.write(b);
     }
 
-    private static KilnException changed(String where, long expected, long actual) {
-        return new KilnException(where + ": file changed while building the image (expected " + expected + " bytes, found " + actual + ")");
+    private static KilnException changed(Inode where, long expected, long actual) {
+        return new KilnException(where.path() + ": file changed while building the image (expected " + expected + " bytes, found " + actual + ")");
     }
 }

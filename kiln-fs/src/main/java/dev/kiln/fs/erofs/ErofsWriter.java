@@ -135,7 +135,7 @@ public final class ErofsWriter implements ImageWriter {
             for (int i = 0; i < inodes.size(); i++) {
                 Inode n = inodes.get(i);
                 n.ino = i + 1;
-                n.xattrs = xattrs.ibody(n.meta.xattrs(), n.path);
+                n.xattrs = n.meta.xattrs().isEmpty() ? null : xattrs.ibody(n.meta.xattrs(), n.path());
                 if (n.isDirectory()) {
                     DirectoryBuilder.seal(n);
                     n.nlink = 2 + n.subdirs;
@@ -190,7 +190,7 @@ public final class ErofsWriter implements ImageWriter {
                     if (n == null) throw new KilnException(p + ": hard link to " + h.target() + " which was not seen before");
                     hardLinkPaths++;
                 } else {
-                    n = newInode(p, e.node(), e.links());
+                    n = newInode(e.node(), e.links());
                     inodes.add(n);
                     xattrs.count(n.meta.xattrs(), p);
                     if (e.links() > 1) linkTargets.put(p, n);
@@ -201,6 +201,10 @@ public final class ErofsWriter implements ImageWriter {
                         throw new KilnException(p + ": name longer than 255 bytes");
                     }
                     dirs[depth - 1].addChild(name, n);
+                    if (n.name == null) { // a hard link's later paths keep the first
+                        n.name = name;
+                        n.parent = dirs[depth - 1];
+                    }
                 }
                 if (n.isDirectory()) {
                     if (depth >= dirs.length) dirs = Arrays.copyOf(dirs, dirs.length * 2);
@@ -210,16 +214,16 @@ public final class ErofsWriter implements ImageWriter {
             }
         }
 
-        private Inode newInode(EntryPath p, Node node, int links) {
+        private Inode newInode(Node node, int links) {
             Inode n = switch (node) {
-                case Node.File f -> new Inode(p, f.meta(), f.mode(), ErofsFormat.FT_REG_FILE, f.content(), 0, f.content().size());
+                case Node.File f -> new Inode(f.meta(), f.mode(), ErofsFormat.FT_REG_FILE, f.content(), 0, f.content().size());
                 case Node.Symlink s -> {
                     byte[] target = s.target().getBytes(StandardCharsets.UTF_8);
-                    yield new Inode(p, s.meta(), s.mode(), ErofsFormat.FT_SYMLINK, Content.of(target), 0, target.length);
+                    yield new Inode(s.meta(), s.mode(), ErofsFormat.FT_SYMLINK, Content.of(target), 0, target.length);
                 }
-                case Node.Device d -> new Inode(p, d.meta(), d.mode(), Inode.fileType(d), null,
+                case Node.Device d -> new Inode(d.meta(), d.mode(), Inode.fileType(d), null,
                         ErofsFormat.encodeDevice(d.major(), d.minor()), 0);
-                default -> new Inode(p, node.meta(), node.mode(), Inode.fileType(node), null, 0, 0);
+                default -> new Inode(node.meta(), node.mode(), Inode.fileType(node), null, 0, 0);
             };
             n.nlink = links;
             return n;
@@ -322,7 +326,7 @@ public final class ErofsWriter implements ImageWriter {
             if (n.size > 0) {
                 boolean hostFile = n.content instanceof Content.Slice;
                 CRC32 sum = dataDigest != null && !hostFile ? new CRC32() : null;
-                n.body = keep(data.write(n.content, n.size, start, inline, n.path.toString(), sum));
+                n.body = keep(data.write(n.content, n.size, start, inline, n, sum));
                 if (sum != null) n.dataCrc = (int) sum.getValue();
                 else if (dataDigest != null && inData > 0) dataDigest.hostFile(n, (Content.Slice) n.content, inData);
             }
@@ -333,7 +337,7 @@ public final class ErofsWriter implements ImageWriter {
             long start = cursor;
             long plainBlocks = (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
             CompressionPipeline.Segment seg = pipeline.next();
-            if (seg.inode != n) throw new IllegalStateException("compression out of order at " + n.path);
+            if (seg.inode != n) throw new IllegalStateException("compression out of order at " + n.path());
             if (seg.last && seg.extents.totalBlocks() >= plainBlocks) {
                 // Whole file in memory and compression saves nothing: store it plain, as mkfs does.
                 boolean inline = planPlain(n);
@@ -356,7 +360,7 @@ public final class ErofsWriter implements ImageWriter {
                 }
                 if (seg.last) break;
                 seg = pipeline.next();
-                if (seg.inode != n) throw new IllegalStateException("compression out of order at " + n.path);
+                if (seg.inode != n) throw new IllegalStateException("compression out of order at " + n.path());
             }
             long used = cursor - start;
             if (used >= plainBlocks) {
@@ -421,6 +425,7 @@ public final class ErofsWriter implements ImageWriter {
                     tail.put(n.pos, scratch, 0, size);
                 }
                 if (n.body != null) {
+                    inline.readBack(n.body);
                     released += n.body.byteSize();
                     // Reading the stored bytes back brings them into memory again: let them go in steps.
                     if (released > InlineStore.RELEASE_STEP) {

@@ -6,7 +6,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Native memory for the bytes that go inside inodes (small files and the tails of larger ones),
@@ -35,15 +40,19 @@ final class InlineStore implements AutoCloseable {
     /**
      * Bytes read back between two {@link #release} calls. Small, because the kernel maps 64 KiB
      * around each page fault and the bodies are read in image order, not slab order: 64 MiB of
-     * reading had brought 260 MB of the file back into the process.
+     * reading had brought 260 MB of the file back into the process, 8 MiB still 90 MB at 300 000
+     * files. Each release touches only the slabs read since the last one ({@link #readBack}).
      */
-    static final long RELEASE_STEP = 8L << 20;
+    static final long RELEASE_STEP = 1L << 20;
 
     private final Arena arena = Arena.ofShared();
     private final ThreadLocal<Slab> slabs = new ThreadLocal<>();
     /** Full slabs still in memory, and those that went to the file (for {@link #release}). */
     private final List<MemorySegment> resident = new ArrayList<>();
     private final List<MemorySegment> moved = new ArrayList<>();
+    /** Moved slabs by start address, to find the one a segment lies in; and those read since the last release. */
+    private final TreeMap<Long, MemorySegment> movedByAddress = new TreeMap<>();
+    private final Set<MemorySegment> readSinceRelease = Collections.newSetFromMap(new IdentityHashMap<>());
     private final long limit;
     /** The temporary file's descriptor, -1 before it is needed, -2 when none can be had. */
     private int fd = -1;
@@ -104,16 +113,28 @@ final class InlineStore implements AutoCloseable {
             fileSize += m.byteSize();
             residentBytes -= m.byteSize();
             moved.add(resident.removeLast());
+            movedByAddress.put(m.address(), m);
+        }
+    }
+
+    /** Notes that {@code segment} (from {@link #copyOf}, or any other) is being read, for {@link #release}. */
+    synchronized void readBack(MemorySegment segment) {
+        if (!segment.isNative()) return;
+        Map.Entry<Long, MemorySegment> slab = movedByAddress.floorEntry(segment.address());
+        if (slab != null && segment.address() < slab.getKey() + slab.getValue().byteSize()) {
+            readSinceRelease.add(slab.getValue());
         }
     }
 
     /**
      * Lets go of the file pages that reading the bytes back has brought into the process: they
-     * stay in the page cache and fault in again if read again. Slabs still in memory are left
-     * alone (dropping those would lose their bytes).
+     * stay in the page cache and fault in again if read again. Only moved slabs noted by
+     * {@link #readBack} are released; slabs still in memory are left alone (dropping those would
+     * lose their bytes).
      */
     synchronized void release() {
-        for (MemorySegment m : moved) Posix.dontNeed(m);
+        for (MemorySegment m : readSinceRelease) Posix.dontNeed(m);
+        readSinceRelease.clear();
     }
 
     @Override

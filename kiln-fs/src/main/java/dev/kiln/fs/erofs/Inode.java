@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
  * between threads except read-only by the compression producer.
  */
 final class Inode {
-    final EntryPath path;
     final Metadata meta;
     final int mode;
     final int fileType;
@@ -44,21 +43,46 @@ final class Inode {
     /** Byte offset of the inode in the image ({@code nid = pos / 32}, meta_blkaddr 0); -1 until placed. */
     long pos = -1;
 
-    // Directories only.
+    /**
+     * The directory holding this inode's first path (the root's is the root), and the last
+     * component of that path (null for the root), the same array as in the parent's
+     * {@link #childNames}. Together they spell the path for messages ({@link #path}); a whole
+     * {@link EntryPath} per inode was 70 bytes of heap for every file of the tree.
+     */
     Inode parent;
+    byte[] name;
+
+    // Directories only.
     byte[][] childNames;
     Inode[] children;
     int childCount;
     int subdirs;
 
-    Inode(EntryPath path, Metadata meta, int mode, int fileType, Content content, int rdev, long size) {
-        this.path = path;
+    Inode(Metadata meta, int mode, int fileType, Content content, int rdev, long size) {
         this.meta = meta;
         this.mode = mode;
         this.fileType = fileType;
         this.content = content;
         this.rdev = rdev;
         this.size = size;
+    }
+
+    /** The first path of this inode in the tree, rebuilt from the directory chain: for messages. */
+    EntryPath path() {
+        if (name == null) return EntryPath.ROOT;
+        java.util.ArrayDeque<byte[]> parts = new java.util.ArrayDeque<>();
+        for (Inode i = this; i.name != null; i = i.parent) parts.push(i.name);
+        StringBuilder b = new StringBuilder();
+        for (byte[] part : parts) {
+            if (!b.isEmpty()) b.append('/');
+            b.append(new String(part, java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return new EntryPath(b.toString());
+    }
+
+    @Override
+    public String toString() {
+        return path().toString();
     }
 
     boolean isDirectory() {

@@ -43,7 +43,7 @@ final class SmallFileReader implements AutoCloseable {
             n.layout = ErofsFormat.INODE_FLAT_INLINE;
             n.iu = ErofsFormat.NULL_ADDR;
             int size = (int) n.size;
-            byte[] bytes = DataWriter.readSmall(n.content, size, n.path.toString(), buf);
+            byte[] bytes = DataWriter.readSmall(n.content, size, n, buf);
             // Bytes already in memory (an in-process build) stay where they are.
             n.body = bytes != buf ? MemorySegment.ofArray(bytes) : store.copyOf(buf, 0, size);
         }

@@ -94,7 +94,7 @@ final class HostWalk implements AutoCloseable {
                 if (st.type() == Node.S_IFREG && at.isRoot()) {
                     throw new KilnException(host + ": a file cannot be the image root; map it with SRC:DST");
                 }
-                tree.put(at, leaf(host, at, st, meta));
+                tree.put(at, leaf(host, null, at, st, meta));
             }
         }
     }
@@ -111,7 +111,7 @@ final class HostWalk implements AutoCloseable {
                 }
                 case Node.S_IFLNK -> tree.put(c.at, new Node.Symlink(meta, c.linkTarget));
                 default -> {
-                    tree.put(c.at, leaf(dir.resolve(c.name), c.at, c.st, meta));
+                    tree.put(c.at, leaf(dir, c.name, c.at, c.st, meta));
                 }
             }
         }
@@ -160,8 +160,11 @@ final class HostWalk implements AutoCloseable {
         }
     }
 
-    /** A regular file (or a hard link to one seen before), device, fifo or socket. */
-    private Node leaf(Path host, EntryPath at, Posix.Stat st, Metadata meta) {
+    /**
+     * A regular file (or a hard link to one seen before), device, fifo or socket: {@code name} in
+     * the directory {@code host}, or {@code host} itself when {@code name} is null.
+     */
+    private Node leaf(Path host, String name, EntryPath at, Posix.Stat st, Metadata meta) {
         return switch (st.type()) {
             case Node.S_IFREG -> {
                 if (st.nlink() > 1) {
@@ -170,13 +173,13 @@ final class HostWalk implements AutoCloseable {
                     if (first != null && tree.contains(first)) yield new Node.HardLink(first);
                     links.put(key, at);
                 }
-                yield new Node.File(meta, Content.ofFile(host, st.size()));
+                yield new Node.File(meta, name == null ? Content.ofFile(host, st.size()) : Content.ofFile(host, name, st.size()));
             }
             case Node.S_IFCHR -> new Node.Device(meta, Node.DeviceKind.CHAR, st.rdevMajor(), st.rdevMinor());
             case Node.S_IFBLK -> new Node.Device(meta, Node.DeviceKind.BLOCK, st.rdevMajor(), st.rdevMinor());
             case Node.S_IFIFO -> new Node.Fifo(meta);
             case Node.S_IFSOCK -> new Node.Socket(meta);
-            default -> throw new KilnException(host + ": unknown file type 0" + Integer.toOctalString(st.type()));
+            default -> throw new KilnException((name == null ? host : host.resolve(name)) + ": unknown file type 0" + Integer.toOctalString(st.type()));
         };
     }
 

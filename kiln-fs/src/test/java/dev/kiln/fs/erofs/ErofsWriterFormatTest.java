@@ -190,10 +190,12 @@ class ErofsWriterFormatTest {
         Path f = tmp.resolve("grows");
         Files.write(f, new byte[100]);
         Tree t = new Tree();
-        t.put(p("grows"), new Node.File(Metadata.of(0644), Content.ofFile(f, 100)));
+        // Nested, and with a sibling before it: the writer spells the path from its directories.
+        t.put(p("a/b/grows"), new Node.File(Metadata.of(0644), Content.ofFile(f, 100)));
+        t.put(p("a/b/fine"), new Node.File(Metadata.of(0644), Content.of(new byte[10])));
         Files.write(f, new byte[150]);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> ErofsWriterFixtures.write(t, tmp.resolve("g.erofs"), ErofsWriter.Options.defaults()))
                 .isInstanceOf(dev.kiln.fs.KilnException.class)
-                .hasMessageContaining("/grows").hasMessageContaining("changed");
+                .hasMessageContaining("/a/b/grows").hasMessageContaining("changed");
     }
 }

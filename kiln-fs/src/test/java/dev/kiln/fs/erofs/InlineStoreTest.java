@@ -27,6 +27,17 @@ class InlineStoreTest {
         return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.endsWith("(deleted)")).count();
     }
 
+    /** Resident kB of this process's mappings of deleted (unnamed temporary) files. */
+    private static long residentKbOfDeletedTmpFiles() throws IOException {
+        long kb = 0;
+        boolean inTmp = false;
+        for (String l : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (l.matches("^[0-9a-f]+-[0-9a-f]+ .*")) inTmp = l.endsWith("(deleted)");
+            else if (inTmp && l.startsWith("Rss:")) kb += Long.parseLong(l.replaceAll("[^0-9]", ""));
+        }
+        return kb;
+    }
+
     @Test
     void bytesSurviveTheMoveToTheFileAndTheRelease() throws Exception {
         long before = mappingsOfDeletedTmpFiles();
@@ -60,8 +71,11 @@ class InlineStoreTest {
                 for (int i = 0; i < sources.size(); i++) {
                     assertThat(copies.get(i).toArray(ValueLayout.JAVA_BYTE)).as("copy %d, round %d", i, round)
                             .isEqualTo(sources.get(i));
+                    store.readBack(copies.get(i));
                 }
+                assertThat(residentKbOfDeletedTmpFiles()).as("file pages read back, round %d", round).isGreaterThan(1024);
                 store.release(); // the pages go; the bytes must come back from the page cache
+                assertThat(residentKbOfDeletedTmpFiles()).as("file pages after release, round %d", round).isZero();
             }
         }
         assertThat(mappingsOfDeletedTmpFiles()).as("mappings gone after close").isEqualTo(before);
