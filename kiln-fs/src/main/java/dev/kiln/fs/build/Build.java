@@ -40,6 +40,9 @@ import java.util.List;
 public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, Target target, ImageFormat format,
                     Compression compression, boolean crc, ErofsWriter.Options erofs) {
 
+    /** Trees of this many entries or more get a full collection once read (see {@link #writeTo}). */
+    private static final int COMPACT_AFTER_READING = 200_000;
+
     /** What a build produced: the findings of the target (warnings, notes), the image size and the entry count. */
     public record Result(List<Finding> findings, long imageSize, int entries) {}
 
@@ -64,6 +67,14 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
         Trace.mark("sources read");
         findings.addAll(target.prepare(tree));
         if (findings.stream().anyMatch(Finding::isError)) throw new TargetException(target, findings);
+        int entries = tree.size();
+        if (entries >= COMPACT_AFTER_READING) {
+            // Reading a large source leaves its listings (stat records, names, paths) in the old
+            // generation, where nothing collects them before the build ends: at 300 000 files
+            // they were 67 MB of the 378 MB peak RSS. One full collection here costs 0.2 s.
+            System.gc();
+            Trace.mark("heap compacted");
+        }
         ImageWriter writer = switch (format) {
             case CPIO -> new CpioWriter(new CpioWriter.Options(crc, target.copyHardLinks(), compression));
             case TAR -> new TarWriter(compression);
@@ -74,7 +85,7 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
         Trace.mark("image in place");
         long size = Files.size(out);
         findings.addAll(target.afterBuild(size));
-        return new Result(findings, size, tree.size());
+        return new Result(findings, size, entries);
     }
 
     /** The target found errors; the message lists them, one per line. */
