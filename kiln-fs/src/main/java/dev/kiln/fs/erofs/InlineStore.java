@@ -47,11 +47,13 @@ final class InlineStore implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final ThreadLocal<Slab> slabs = new ThreadLocal<>();
-    /** Full slabs still in memory, and those that went to the file (for {@link #release}). */
+    /** Full slabs still in memory. */
     private final List<MemorySegment> resident = new ArrayList<>();
-    private final List<MemorySegment> moved = new ArrayList<>();
-    /** Moved slabs by start address, to find the one a segment lies in; and those read since the last release. */
-    private final TreeMap<Long, MemorySegment> movedByAddress = new TreeMap<>();
+    /**
+     * Slabs that went to the file, by start address (to find the one a segment lies in), and
+     * those of them read since the last {@link #release}.
+     */
+    private final TreeMap<Long, MemorySegment> moved = new TreeMap<>();
     private final Set<MemorySegment> readSinceRelease = Collections.newSetFromMap(new IdentityHashMap<>());
     private final long limit;
     /** The temporary file's descriptor, -1 before it is needed, -2 when none can be had. */
@@ -112,15 +114,14 @@ final class InlineStore implements AutoCloseable {
             if (!Posix.moveToFile(m, fd, fileSize)) return; // disk full: what is left stays in memory
             fileSize += m.byteSize();
             residentBytes -= m.byteSize();
-            moved.add(resident.removeLast());
-            movedByAddress.put(m.address(), m);
+            moved.put(m.address(), resident.removeLast());
         }
     }
 
     /** Notes that {@code segment} (from {@link #copyOf}, or any other) is being read, for {@link #release}. */
     synchronized void readBack(MemorySegment segment) {
         if (!segment.isNative()) return;
-        Map.Entry<Long, MemorySegment> slab = movedByAddress.floorEntry(segment.address());
+        Map.Entry<Long, MemorySegment> slab = moved.floorEntry(segment.address());
         if (slab != null && segment.address() < slab.getKey() + slab.getValue().byteSize()) {
             readSinceRelease.add(slab.getValue());
         }

@@ -10,6 +10,8 @@ import dev.kiln.fs.Node;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 
 /**
  * The writer's working state for one inode (one per hard-link group): what the tree says, then
@@ -70,12 +72,12 @@ final class Inode {
     /** The first path of this inode in the tree, rebuilt from the directory chain: for messages. */
     EntryPath path() {
         if (name == null) return EntryPath.ROOT;
-        java.util.ArrayDeque<byte[]> parts = new java.util.ArrayDeque<>();
+        ArrayDeque<byte[]> parts = new ArrayDeque<>();
         for (Inode i = this; i.name != null; i = i.parent) parts.push(i.name);
         StringBuilder b = new StringBuilder();
         for (byte[] part : parts) {
             if (!b.isEmpty()) b.append('/');
-            b.append(new String(part, java.nio.charset.StandardCharsets.UTF_8));
+            b.append(new String(part, StandardCharsets.UTF_8));
         }
         return new EntryPath(b.toString());
     }
