@@ -209,7 +209,7 @@ public final class ErofsWriter implements ImageWriter {
                 if (n.isDirectory()) {
                     if (depth >= dirs.length) dirs = Arrays.copyOf(dirs, dirs.length * 2);
                     dirs[depth] = n;
-                    n.parent = depth == 0 ? n : dirs[depth - 1];
+                    if (depth == 0) n.parent = n; // the root's ".." is itself; other parents are set above
                 }
             }
         }
