@@ -17,6 +17,11 @@ public final class EntryPath implements Comparable<EntryPath> {
     public static final EntryPath ROOT = new EntryPath("", true);
 
     private final String value;
+    /**
+     * The last component when {@link #child} made this path: the caller's own String, so that the
+     * tree's key and a host file's name are one object (a million-file tree kept two).
+     */
+    private final String name;
 
     /** Fails with {@link InvalidPathException} unless {@code value} is already normalised. */
     public EntryPath(String value) {
@@ -24,6 +29,7 @@ public final class EntryPath implements Comparable<EntryPath> {
             throw new InvalidPathException("not a normalised path: \"" + printable(value) + "\"");
         }
         this.value = value;
+        this.name = null;
     }
 
     /**
@@ -31,7 +37,12 @@ public final class EntryPath implements Comparable<EntryPath> {
      * the whole string again for every entry of every tree showed up in profiles.
      */
     private EntryPath(String value, boolean checked) {
+        this(value, null);
+    }
+
+    private EntryPath(String value, String name) {
         this.value = value;
+        this.name = name;
     }
 
     /** The path without a leading slash; "" for the root. */
@@ -115,6 +126,7 @@ public final class EntryPath implements Comparable<EntryPath> {
 
     /** The last component; the root's name is "". */
     public String name() {
+        if (name != null) return name;
         int i = value.lastIndexOf('/');
         return i < 0 ? value : value.substring(i + 1);
     }
@@ -143,7 +155,7 @@ public final class EntryPath implements Comparable<EntryPath> {
         if (name.isEmpty() || name.indexOf('/') >= 0 || !isNormal(name)) {
             throw new InvalidPathException("not a file name: \"" + printable(name) + "\"");
         }
-        return new EntryPath(isRoot() ? name : value + "/" + name, true);
+        return new EntryPath(isRoot() ? name : value + "/" + name, name);
     }
 
     public List<String> components() {

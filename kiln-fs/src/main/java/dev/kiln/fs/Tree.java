@@ -25,19 +25,25 @@ import java.util.function.Function;
  * costs a few hundred bytes per entry whatever the file sizes.
  */
 public final class Tree {
-    /** A non-directory node that one or more paths point to. Identity matters, not value. */
-    private static final class Inode {
+    /**
+     * A non-directory node that a second path has linked to: the paths that hold this one object
+     * share the node. Identity matters, not value. A node no link points to sits in its
+     * directory bare, which saves this holder for nearly every entry.
+     */
+    private static final class Shared {
         final Node node;
-        /** Set once a second path links to this node; only such nodes need link counting. */
-        boolean linked;
-        Inode(Node node) { this.node = node; }
-        Inode(Node node, boolean linked) { this.node = node; this.linked = linked; }
+        Shared(Node node) { this.node = node; }
     }
 
     private static final class Dir {
         Metadata meta;
-        final TreeMap<String, Object> children = new TreeMap<>(EntryPath::compareNames); // Dir or Inode
+        final TreeMap<String, Object> children = new TreeMap<>(EntryPath::compareNames); // Dir, Shared or Node
         Dir(Metadata meta) { this.meta = meta; }
+    }
+
+    /** The node of a non-directory child (a {@link Shared} holder or a bare {@link Node}). */
+    private static Node nodeOf(Object child) {
+        return child instanceof Shared sh ? sh.node : (Node) child;
     }
 
     /**
@@ -96,7 +102,10 @@ public final class Tree {
                 throw new KilnException("hard link " + path + ": target " + link.target() + " is a directory");
             }
             if (link.target().equals(path)) return; // a link to itself changes nothing
-            ((Inode) target).linked = true;
+            if (target instanceof Node bare) { // the first link: the target's path gets the holder too
+                target = new Shared(bare);
+                ((Dir) find(link.target().parent())).children.put(link.target().name(), target);
+            }
             anyLinks = true;
             value = target;
         } else if (node instanceof Node.Directory d) {
@@ -109,7 +118,7 @@ public final class Tree {
             parent.children.put(path.name(), new Dir(d.meta())); // replaces a non-directory, if any
             return;
         } else {
-            value = new Inode(node);
+            value = node;
         }
         if (parentFor(path).children.put(path.name(), value) instanceof Dir) forgetParent();
     }
@@ -141,7 +150,7 @@ public final class Tree {
     public Optional<Node> get(EntryPath path) {
         Object o = find(path);
         if (o == null) return Optional.empty();
-        return Optional.of(o instanceof Dir d ? new Node.Directory(d.meta) : ((Inode) o).node);
+        return Optional.of(o instanceof Dir d ? new Node.Directory(d.meta) : nodeOf(o));
     }
 
     /** Like {@link #get} but fails with a message naming the path. */
@@ -201,12 +210,12 @@ public final class Tree {
      */
     public void mapNodes(java.util.function.BiFunction<EntryPath, Node, Node> f) {
         forgetParent();
-        IdentityHashMap<Inode, Optional<Inode>> done = new IdentityHashMap<>();
+        IdentityHashMap<Shared, Optional<Shared>> done = new IdentityHashMap<>();
         mapNodesDir(EntryPath.ROOT, root, f, done);
     }
 
     private void mapNodesDir(EntryPath at, Dir dir, java.util.function.BiFunction<EntryPath, Node, Node> f,
-                             IdentityHashMap<Inode, Optional<Inode>> done) {
+                             IdentityHashMap<Shared, Optional<Shared>> done) {
         Iterator<Map.Entry<String, Object>> it = dir.children.entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<String, Object> e = it.next();
@@ -215,23 +224,28 @@ public final class Tree {
                 Node n = f.apply(p, new Node.Directory(d.meta));
                 if (n == null) { it.remove(); continue; }
                 if (n instanceof Node.Directory nd) { d.meta = nd.meta(); mapNodesDir(p, d, f, done); }
-                else e.setValue(new Inode(n));
-            } else {
-                Inode old = (Inode) e.getValue();
-                // Only shared nodes need remembering, so the other paths of a group get the same result.
-                Optional<Inode> mapped = old.linked ? done.computeIfAbsent(old, i -> mapInode(p, i, f)) : mapInode(p, old, f);
+                else e.setValue(n);
+            } else if (e.getValue() instanceof Shared old) {
+                // A shared node is mapped once, so the other paths of its group get the same result.
+                Optional<Shared> mapped = done.computeIfAbsent(old, sh -> {
+                    Node n = mapLeaf(p, sh.node, f);
+                    return n == null ? Optional.empty() : Optional.of(n == sh.node ? sh : new Shared(n));
+                });
                 if (mapped.isEmpty()) it.remove(); else e.setValue(mapped.get());
+            } else {
+                Node old = (Node) e.getValue();
+                Node n = mapLeaf(p, old, f);
+                if (n == null) it.remove(); else if (n != old) e.setValue(n);
             }
         }
     }
 
-    private static Optional<Inode> mapInode(EntryPath p, Inode i, java.util.function.BiFunction<EntryPath, Node, Node> f) {
-        Node n = f.apply(p, i.node);
-        if (n == null) return Optional.empty();
+    private static Node mapLeaf(EntryPath p, Node node, java.util.function.BiFunction<EntryPath, Node, Node> f) {
+        Node n = f.apply(p, node);
         if (n instanceof Node.HardLink || n instanceof Node.Directory) {
             throw new KilnException(p + ": cannot map a file to a directory or link");
         }
-        return Optional.of(n == i.node ? i : new Inode(n, i.linked));
+        return n;
     }
 
     /**
@@ -240,7 +254,7 @@ public final class Tree {
      * The order depends on nothing but the paths, which is what makes output reproducible.
      */
     public Iterable<Entry> entries() {
-        IdentityHashMap<Inode, int[]> counts = new IdentityHashMap<>();
+        IdentityHashMap<Shared, int[]> counts = new IdentityHashMap<>();
         if (anyLinks) countLinks(root, counts);
         return () -> new EntryIterator(counts);
     }
@@ -259,11 +273,11 @@ public final class Tree {
         return total[0];
     }
 
-    private static void sumContent(Dir d, long[] total, java.util.Set<Inode> seenLinked) {
+    private static void sumContent(Dir d, long[] total, java.util.Set<Shared> seenShared) {
         for (Object o : d.children.values()) {
             if (o instanceof Dir sub) {
-                sumContent(sub, total, seenLinked);
-            } else if (o instanceof Inode i && i.node instanceof Node.File f && (!i.linked || seenLinked.add(i))) {
+                sumContent(sub, total, seenShared);
+            } else if (nodeOf(o) instanceof Node.File f && (!(o instanceof Shared sh) || seenShared.add(sh))) {
                 total[0] += f.content().size();
             }
         }
@@ -276,22 +290,22 @@ public final class Tree {
         }
     }
 
-    private static void countLinks(Dir d, IdentityHashMap<Inode, int[]> counts) {
+    private static void countLinks(Dir d, IdentityHashMap<Shared, int[]> counts) {
         for (Object o : d.children.values()) {
             if (o instanceof Dir sub) countLinks(sub, counts);
-            else if (((Inode) o).linked) counts.computeIfAbsent((Inode) o, k -> new int[1])[0]++;
+            else if (o instanceof Shared sh) counts.computeIfAbsent(sh, k -> new int[1])[0]++;
         }
     }
 
     private final class EntryIterator implements Iterator<Entry> {
-        private final IdentityHashMap<Inode, int[]> counts;
-        private final IdentityHashMap<Inode, EntryPath> firstPath = new IdentityHashMap<>();
+        private final IdentityHashMap<Shared, int[]> counts;
+        private final IdentityHashMap<Shared, EntryPath> firstPath = new IdentityHashMap<>();
         private final ArrayList<Frame> stack = new ArrayList<>();
         private Entry next;
 
         private record Frame(EntryPath path, Iterator<Map.Entry<String, Object>> it) {}
 
-        EntryIterator(IdentityHashMap<Inode, int[]> counts) {
+        EntryIterator(IdentityHashMap<Shared, int[]> counts) {
             this.counts = counts;
             next = new Entry(EntryPath.ROOT, new Node.Directory(root.meta), 1);
             stack.add(new Frame(EntryPath.ROOT, root.children.entrySet().iterator()));
@@ -321,12 +335,12 @@ public final class Tree {
                     stack.add(new Frame(p, d.children.entrySet().iterator()));
                     return new Entry(p, new Node.Directory(d.meta), 1);
                 }
-                Inode inode = (Inode) e.getValue();
-                int[] count = inode.linked ? counts.get(inode) : null;
+                if (!(e.getValue() instanceof Shared sh)) return new Entry(p, (Node) e.getValue(), 1);
+                int[] count = counts.get(sh);
                 int links = count == null ? 1 : count[0];
-                if (links == 1) return new Entry(p, inode.node, 1);
-                EntryPath first = firstPath.putIfAbsent(inode, p);
-                return first == null ? new Entry(p, inode.node, links) : new Entry(p, new Node.HardLink(first), links);
+                if (links == 1) return new Entry(p, sh.node, 1); // its other paths were removed
+                EntryPath first = firstPath.putIfAbsent(sh, p);
+                return first == null ? new Entry(p, sh.node, links) : new Entry(p, new Node.HardLink(first), links);
             }
             return null;
         }

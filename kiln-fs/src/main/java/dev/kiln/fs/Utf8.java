@@ -18,6 +18,22 @@ public final class Utf8 {
         return decode(bytes, 0, bytes.length, what);
     }
 
+    /** The length of {@code s} in UTF-8, as {@code s.getBytes(UTF_8).length} but without the copy. */
+    public static int length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) n += 1;
+            else if (c < 0x800) n += 2;
+            else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else if (Character.isSurrogate(c)) n += 1; // unpaired: encoded as '?'
+            else n += 3;
+        }
+        return n;
+    }
+
     public static String decode(byte[] bytes, int off, int len, String what) {
         // Fast path: pure ASCII needs no decoder.
         boolean ascii = true;

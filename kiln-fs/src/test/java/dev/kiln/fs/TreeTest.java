@@ -32,6 +32,13 @@ class TreeTest {
     }
 
     @Test
+    void utf8LengthMatchesTheEncoder() {
+        for (String s : new String[] {"", "abc", "é", "€uro", "\uD83D\uDE00x", "\uD83D", "a\uDE00b", "\uD83D\uD83D\uDE00"}) {
+            assertThat(Utf8.length(s)).as(s).isEqualTo(s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        }
+    }
+
+    @Test
     void mappedMetadataIsSharedAndUnchangedNodesAreKept() {
         Tree t = new Tree();
         for (int i = 0; i < 5; i++) {
@@ -48,6 +55,39 @@ class TreeTest {
         assertThat(x.meta()).isEqualTo(pinned);
         t.mapMetadata(n -> n.meta()); // identity: every node stays as it is
         assertThat(t.get(EntryPath.parse("d/x")).orElseThrow()).isSameAs(x);
+    }
+
+    @Test
+    void hardLinksShareOneNodeThroughReplacementMappingAndRemoval() {
+        Tree t = new Tree();
+        Node.File a = new Node.File(Metadata.of(0644), Content.of(new byte[] {1}));
+        t.put(EntryPath.parse("a"), a);
+        t.put(EntryPath.parse("b"), a); // the same object twice, but not linked: two files
+        t.put(EntryPath.parse("d/l1"), new Node.HardLink(EntryPath.parse("a")));
+        t.put(EntryPath.parse("d/l2"), new Node.HardLink(EntryPath.parse("d/l1")));
+        assertThat(links(t)).containsExactly("/:1", "/a:3", "/b:1", "/d:1", "/d/l1:3>/a", "/d/l2:3>/a");
+
+        t.mapMetadata(n -> n.meta().withMtime(9, 0)); // the group is mapped once and stays one group
+        assertThat(links(t)).containsExactly("/:1", "/a:3", "/b:1", "/d:1", "/d/l1:3>/a", "/d/l2:3>/a");
+        assertThat(t.get(EntryPath.parse("d/l2")).orElseThrow()).isSameAs(t.get(EntryPath.parse("a")).orElseThrow());
+        assertThat(t.get(EntryPath.parse("b")).orElseThrow()).isNotSameAs(t.get(EntryPath.parse("a")).orElseThrow());
+        assertThat(t.contentBytes()).isEqualTo(2); // a's group once, b once
+
+        // Replacing the first path keeps the links on the old node, as when a layer replaces a file.
+        t.put(EntryPath.parse("a"), new Node.File(Metadata.of(0600), Content.empty()));
+        assertThat(links(t)).containsExactly("/:1", "/a:1", "/b:1", "/d:1", "/d/l1:2", "/d/l2:2>/d/l1");
+        t.remove(EntryPath.parse("d/l1"));
+        assertThat(links(t)).containsExactly("/:1", "/a:1", "/b:1", "/d:1", "/d/l2:1");
+        assertThat(t.get(EntryPath.parse("d/l2")).orElseThrow().meta().mtime()).isEqualTo(9);
+    }
+
+    /** Each entry as path:links, with ">target" for a hard link. */
+    private static List<String> links(Tree t) {
+        List<String> out = new ArrayList<>();
+        for (Entry e : t.entries()) {
+            out.add(e.path().display() + ":" + e.links() + (e.node() instanceof Node.HardLink h ? ">" + h.target() : ""));
+        }
+        return out;
     }
 
     @Test

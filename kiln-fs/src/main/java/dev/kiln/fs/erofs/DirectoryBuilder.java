@@ -3,7 +3,10 @@ package dev.kiln.fs.erofs;
 import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
 import static dev.kiln.fs.erofs.ErofsFormat.DIRENT_SIZE;
 
+import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.Utf8;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -12,8 +15,6 @@ import java.util.Arrays;
  * blocks by their first name.
  */
 final class DirectoryBuilder {
-    private static final byte[] DOT = {'.'};
-    private static final byte[] DOTDOT = {'.', '.'};
 
     private DirectoryBuilder() {}
 
@@ -21,13 +22,13 @@ final class DirectoryBuilder {
      * Adds "." and ".." to {@code dir}'s children and sorts everything by unsigned name bytes;
      * children usually arrive sorted already, which makes this a cheap merge.
      */
-    static void seal(Inode dir) {
+    static void seal(Inode.Dir dir) {
         int n = dir.childCount + 2;
-        byte[][] names = new byte[n][];
+        String[] names = new String[n];
         Inode[] kids = new Inode[n];
-        names[0] = DOT;
+        names[0] = ".";
         kids[0] = dir;
-        names[1] = DOTDOT;
+        names[1] = "..";
         kids[1] = dir.parent;
         if (dir.childCount > 0) {
             System.arraycopy(dir.childNames, 0, names, 2, dir.childCount);
@@ -35,8 +36,8 @@ final class DirectoryBuilder {
         }
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(names[a], names[b]));
-        dir.childNames = new byte[n][];
+        Arrays.sort(order, (a, b) -> EntryPath.compareNames(names[a], names[b]));
+        dir.childNames = new String[n];
         dir.children = new Inode[n];
         for (int i = 0; i < n; i++) {
             dir.childNames[i] = names[order[i]];
@@ -47,11 +48,11 @@ final class DirectoryBuilder {
     }
 
     /** i_size: full blocks plus the bytes used in the last block; a new block starts when an entry would not fit. */
-    static long size(byte[][] names, int n) {
+    static long size(String[] names, int n) {
         long blocks = 0;
         int used = 0;
         for (int i = 0; i < n; i++) {
-            int need = DIRENT_SIZE + names[i].length;
+            int need = DIRENT_SIZE + Utf8.length(names[i]);
             if (used + need > BLOCK_SIZE) {
                 blocks++;
                 used = 0;
@@ -65,23 +66,25 @@ final class DirectoryBuilder {
      * Encodes the whole directory: {@code size} bytes, the last block cut at the bytes used (the
      * caller zero-pads when it stores it as a full block). Needs every child's nid.
      */
-    static byte[] encode(Inode dir) {
+    static byte[] encode(Inode.Dir dir) {
         byte[] out = new byte[(int) dir.size];
         ByteBuffer b = ErofsFormat.littleEndian(out);
+        byte[][] names = new byte[dir.childCount][];
+        for (int k = 0; k < names.length; k++) names[k] = dir.childNames[k].getBytes(StandardCharsets.UTF_8);
         int i = 0;
         int blockStart = 0;
         while (i < dir.childCount) {
             int used = 0;
             int j = i;
-            while (j < dir.childCount && used + DIRENT_SIZE + dir.childNames[j].length <= BLOCK_SIZE) {
-                used += DIRENT_SIZE + dir.childNames[j].length;
+            while (j < dir.childCount && used + DIRENT_SIZE + names[j].length <= BLOCK_SIZE) {
+                used += DIRENT_SIZE + names[j].length;
                 j++;
             }
             int nameOff = (j - i) * DIRENT_SIZE;
             for (int k = i; k < j; k++) {
                 Inode child = dir.children[k];
                 ErofsFormat.Dirent.put(b, blockStart + (k - i) * DIRENT_SIZE, child.nid(), nameOff, child.fileType);
-                byte[] name = dir.childNames[k];
+                byte[] name = names[k];
                 System.arraycopy(name, 0, out, blockStart + nameOff, name.length);
                 nameOff += name.length;
             }

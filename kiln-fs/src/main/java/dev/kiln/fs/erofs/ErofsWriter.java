@@ -12,6 +12,7 @@ import dev.kiln.fs.Node;
 import dev.kiln.fs.Progress;
 import dev.kiln.fs.Trace;
 import dev.kiln.fs.Tree;
+import dev.kiln.fs.Utf8;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -136,9 +137,9 @@ public final class ErofsWriter implements ImageWriter {
                 Inode n = inodes.get(i);
                 n.ino = i + 1;
                 n.xattrs = n.meta.xattrs().isEmpty() ? null : xattrs.ibody(n.meta.xattrs(), n.path());
-                if (n.isDirectory()) {
-                    DirectoryBuilder.seal(n);
-                    n.nlink = 2 + n.subdirs;
+                if (n instanceof Inode.Dir d) {
+                    DirectoryBuilder.seal(d);
+                    n.nlink = 2 + d.subdirs;
                 }
                 n.chooseVersion(buildTime);
                 if (n.isDirectory()) planDirectory(n);
@@ -171,7 +172,7 @@ public final class ErofsWriter implements ImageWriter {
             long totalBlocks = dataEnd + alloc.newBlocks();
             if (totalBlocks > 0xFFFFFFFFL) throw new KilnException("EROFS image too large: " + totalBlocks + " blocks");
 
-            for (Inode n : inodes) if (n.isDirectory()) writeDirectory(n);
+            for (Inode n : inodes) if (n instanceof Inode.Dir d) writeDirectory(d);
             Trace.mark("erofs: directories written");
             writeMetadata(dataStart, dataEnd, totalBlocks, headerEnd, sharedEnd);
             Trace.mark("erofs: metadata written");
@@ -180,7 +181,7 @@ public final class ErofsWriter implements ImageWriter {
         /** Turns the tree into inodes (hard-link groups once) and directory child lists. */
         private void collect() {
             HashMap<EntryPath, Inode> linkTargets = new HashMap<>();
-            Inode[] dirs = new Inode[16];
+            Inode.Dir[] dirs = new Inode.Dir[16];
             for (Entry e : tree.entries()) {
                 EntryPath p = e.path();
                 int depth = p.isRoot() ? 0 : p.depth();
@@ -196,8 +197,8 @@ public final class ErofsWriter implements ImageWriter {
                     if (e.links() > 1) linkTargets.put(p, n);
                 }
                 if (depth > 0) {
-                    byte[] name = p.name().getBytes(StandardCharsets.UTF_8);
-                    if (name.length > ErofsFormat.MAX_NAME_LEN) {
+                    String name = p.name();
+                    if (Utf8.length(name) > ErofsFormat.MAX_NAME_LEN) {
                         throw new KilnException(p + ": name longer than 255 bytes");
                     }
                     dirs[depth - 1].addChild(name, n);
@@ -206,9 +207,9 @@ public final class ErofsWriter implements ImageWriter {
                         n.parent = dirs[depth - 1];
                     }
                 }
-                if (n.isDirectory()) {
+                if (n instanceof Inode.Dir d) {
                     if (depth >= dirs.length) dirs = Arrays.copyOf(dirs, dirs.length * 2);
-                    dirs[depth] = n;
+                    dirs[depth] = d;
                     if (depth == 0) n.parent = n; // the root's ".." is itself; other parents are set above
                 }
             }
@@ -223,6 +224,7 @@ public final class ErofsWriter implements ImageWriter {
                 }
                 case Node.Device d -> new Inode(d.meta(), d.mode(), Inode.fileType(d), null,
                         ErofsFormat.encodeDevice(d.major(), d.minor()), 0);
+                case Node.Directory d -> new Inode.Dir(d.meta(), d.mode());
                 default -> new Inode(node.meta(), node.mode(), Inode.fileType(node), null, 0, 0);
             };
             n.nlink = links;
@@ -232,9 +234,12 @@ public final class ErofsWriter implements ImageWriter {
         /** Directories are never compressed; the last partial block is inlined when it fits. */
         private void planDirectory(Inode d) {
             int tail = (int) (d.size % BLOCK_SIZE);
-            boolean inline = tail > 0 && d.inodeSize() + d.xattrSize() + tail <= BLOCK_SIZE;
-            d.layout = inline ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
-            d.body = inline ? MemorySegment.ofArray(new byte[tail]) : null; // filled once every nid is known
+            boolean inlined = tail > 0 && d.inodeSize() + d.xattrSize() + tail <= BLOCK_SIZE;
+            d.layout = inlined ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
+            if (inlined) { // filled once every nid is known
+                d.bodyAt = inline.allocate(tail);
+                d.bodySize = tail;
+            }
         }
 
         private void writeData() throws IOException {
@@ -273,7 +278,7 @@ public final class ErofsWriter implements ImageWriter {
                             if (pipeline != null && isCompressible(n)) writeCompressed(n, pipeline);
                             else writePlain(n);
                         }
-                        default -> n.iu = n.rdev;
+                        default -> { } // a device's number is its i_u, set with it
                     }
                     progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
                 }
@@ -303,9 +308,11 @@ public final class ErofsWriter implements ImageWriter {
             return alg == Algorithm.LZ4HC ? () -> Lz4Compressor.hc(level) : Lz4Compressor::fast;
         }
 
-        /** An inline tail (or nothing) moved to the inline store. */
-        private MemorySegment keep(byte[] tail) {
-            return tail == null ? null : inline.copyOf(tail, 0, tail.length);
+        /** Keeps {@code body} (null: none) in the inline store as what follows {@code n}'s inode. */
+        private void keep(Inode n, byte[] body) {
+            if (body == null) return;
+            n.bodyAt = inline.copyOf(body, 0, body.length);
+            n.bodySize = body.length;
         }
 
         /** FLAT_INLINE when the tail fits in one block with the inode and its xattrs, else FLAT_PLAIN. */
@@ -326,7 +333,7 @@ public final class ErofsWriter implements ImageWriter {
             if (n.size > 0) {
                 boolean hostFile = n.content instanceof Content.Slice;
                 CRC32 sum = dataDigest != null && !hostFile ? new CRC32() : null;
-                n.body = keep(data.write(n.content, n.size, start, inline, n, sum));
+                keep(n, data.write(n.content, n.size, start, inline, n, sum));
                 if (sum != null) n.dataCrc = (int) sum.getValue();
                 else if (dataDigest != null && inData > 0) dataDigest.hostFile(n, (Content.Slice) n.content, inData);
             }
@@ -342,7 +349,7 @@ public final class ErofsWriter implements ImageWriter {
                 // Whole file in memory and compression saves nothing: store it plain, as mkfs does.
                 boolean inline = planPlain(n);
                 CRC32 sum = dataDigest != null ? new CRC32() : null;
-                n.body = keep(data.write(seg.batch.in, seg.inOff, seg.length, start, inline, sum));
+                keep(n, data.write(seg.batch.in, seg.inOff, seg.length, start, inline, sum));
                 if (sum != null) n.dataCrc = (int) sum.getValue();
                 cursor += inline ? n.size / BLOCK_SIZE : plainBlocks;
                 return;
@@ -372,17 +379,17 @@ public final class ErofsWriter implements ImageWriter {
             n.layout = ErofsFormat.INODE_COMPRESSED_FULL;
             n.iu = (int) used;
             if (sum != null) n.dataCrc = (int) sum.getValue();
-            n.body = MemorySegment.ofArray(index.finish());
+            keep(n, index.finish());
         }
 
         /** Encodes a directory now that every nid is known: full blocks to data, the tail inline. */
-        private void writeDirectory(Inode d) throws IOException {
+        private void writeDirectory(Inode.Dir d) throws IOException {
             byte[] bytes = DirectoryBuilder.encode(d);
             if (d.layout == ErofsFormat.INODE_FLAT_INLINE) {
-                int tail = (int) d.body.byteSize();
+                int tail = d.bodySize;
                 int full = bytes.length - tail;
                 if (full > 0) data.writeFully(ByteBuffer.wrap(bytes, 0, full), (long) d.iu * BLOCK_SIZE);
-                MemorySegment.copy(bytes, full, d.body, ValueLayout.JAVA_BYTE, 0, tail);
+                MemorySegment.copy(bytes, full, inline.segment(d.bodyAt, tail), ValueLayout.JAVA_BYTE, 0, tail);
                 if (dataDigest != null) d.dataCrc = crc32(bytes, full);
             } else {
                 data.writeBlocks(bytes, 0, bytes.length, (long) d.iu * BLOCK_SIZE);
@@ -415,25 +422,24 @@ public final class ErofsWriter implements ImageWriter {
             for (Inode n : byPos) {
                 int size = n.metaSize();
                 if (n.pos < headLimit) {
-                    n.encode(headBuf, (int) n.pos);
+                    n.encode(headBuf, (int) n.pos, inline);
                 } else {
                     if (scratch.length < size) {
                         scratch = new byte[Math.max(size, scratch.length * 2)];
                         scratchBuf = ErofsFormat.littleEndian(scratch);
                     }
-                    n.encode(scratchBuf, 0);
+                    n.encode(scratchBuf, 0, inline);
                     tail.put(n.pos, scratch, 0, size);
                 }
-                if (n.body != null) {
-                    inline.readBack(n.body);
-                    released += n.body.byteSize();
+                if (n.bodySize > 0) {
+                    inline.readBack(n.bodyAt);
+                    released += n.bodySize;
                     // Reading the stored bytes back brings them into memory again: let them go in steps.
                     if (released > InlineStore.RELEASE_STEP) {
                         inline.release();
                         released = 0;
                     }
                 }
-                n.body = null; // tails can be large in sum: let them go as soon as they are out
             }
             tail.finish();
 

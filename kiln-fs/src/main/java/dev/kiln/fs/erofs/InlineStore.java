@@ -20,7 +20,9 @@ import java.util.TreeMap;
  * <p>Why not byte arrays: in a tree of 100 000 small files these bytes are most of what a build
  * keeps alive, and every young collection copied them into the old generation, touching fresh
  * pages as it went (measured 0.3-0.4 s of pauses, and the arrays counted twice in the peak RSS).
- * Here they are copied once into 1 MiB slabs that the collector never scans.
+ * Here they are copied once into 1 MiB slabs that the collector never scans. A copy is known by
+ * its address, not by a {@link MemorySegment}: at a million files, a segment object per inode
+ * was 40 MB of heap. {@link #segment} gives a view when the bytes are needed.
  *
  * <p>Why a file: they grow with the tree (300 MB for 300 000 files of 0-2 KiB). Past
  * {@link #RESIDENT} bytes of full slabs, each full slab is written to an unnamed temporary file
@@ -80,8 +82,24 @@ final class InlineStore implements AutoCloseable {
         this.limit = limit;
     }
 
-    /** A copy of {@code src[off, off+len)} that lives until {@link #close}. */
-    MemorySegment copyOf(byte[] src, int off, int len) {
+    /** The address of a copy of {@code src[off, off+len)} that lives until {@link #close}. */
+    long copyOf(byte[] src, int off, int len) {
+        MemorySegment dst = take(len);
+        MemorySegment.copy(src, off, dst, ValueLayout.JAVA_BYTE, 0, len);
+        return dst.address();
+    }
+
+    /** The address of {@code len} zero bytes to be filled later through {@link #segment}. */
+    long allocate(int len) {
+        return take(len).address(); // slabs are fresh anonymous memory, so zeroed
+    }
+
+    /** The bytes at {@code address} (from this store), valid until {@link #close}. */
+    MemorySegment segment(long address, int len) {
+        return MemorySegment.ofAddress(address).reinterpret(len, arena, null);
+    }
+
+    private MemorySegment take(int len) {
         Slab s = slabs.get();
         if (s == null || s.used + len > s.memory.byteSize()) {
             synchronized (this) {
@@ -92,7 +110,6 @@ final class InlineStore implements AutoCloseable {
             slabs.set(s);
         }
         MemorySegment dst = s.memory.asSlice(s.used, len);
-        MemorySegment.copy(src, off, dst, ValueLayout.JAVA_BYTE, 0, len);
         s.used += len;
         return dst;
     }
@@ -118,11 +135,10 @@ final class InlineStore implements AutoCloseable {
         }
     }
 
-    /** Notes that {@code segment} (from {@link #copyOf}, or any other) is being read, for {@link #release}. */
-    synchronized void readBack(MemorySegment segment) {
-        if (!segment.isNative()) return;
-        Map.Entry<Long, MemorySegment> slab = moved.floorEntry(segment.address());
-        if (slab != null && segment.address() < slab.getKey() + slab.getValue().byteSize()) {
+    /** Notes that the bytes at {@code address} (from this store) are being read, for {@link #release}. */
+    synchronized void readBack(long address) {
+        Map.Entry<Long, MemorySegment> slab = moved.floorEntry(address);
+        if (slab != null && address < slab.getKey() + slab.getValue().byteSize()) {
             readSinceRelease.add(slab.getValue());
         }
     }

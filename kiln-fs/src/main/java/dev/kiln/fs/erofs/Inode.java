@@ -10,21 +10,20 @@ import dev.kiln.fs.Node;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
  * The writer's working state for one inode (one per hard-link group): what the tree says, then
  * the layout decisions as the writer makes them. Mutable and package-private; never shared
- * between threads except read-only by the compression producer.
+ * between threads except read-only by the compression producer. A directory is a {@link Dir},
+ * so files do not carry its fields: a tree of a million files has a million of these.
  */
-final class Inode {
+sealed class Inode permits Inode.Dir {
     final Metadata meta;
     final int mode;
     final int fileType;
     /** File contents for regular files and symlinks (a symlink's target as bytes); null otherwise. */
     final Content content;
-    final int rdev;
     long size;
     int nlink;
     int ino;
@@ -33,13 +32,14 @@ final class Inode {
     byte[] xattrs;
     boolean extended;
     int layout = ErofsFormat.INODE_FLAT_PLAIN;
-    /** i_u: start block, compressed block count or device number. */
+    /** i_u: start block, compressed block count or device number (set at construction). */
     int iu;
     /**
-     * What follows inode and xattrs: the inline tail, or padding + map header + lcluster indexes.
-     * File bytes live in the build's {@link InlineStore}; small writer-made bodies are heap arrays.
+     * What follows inode and xattrs: the inline tail, or padding + map header + lcluster indexes,
+     * kept in the build's {@link InlineStore} at this address; {@code bodySize} 0 when none.
      */
-    MemorySegment body;
+    long bodyAt;
+    int bodySize;
     /** CRC32 of this inode's bytes in the data area, when the UUID is derived ({@link DataDigest}). */
     int dataCrc;
     /** Byte offset of the inode in the image ({@code nid = pos / 32}, meta_blkaddr 0); -1 until placed. */
@@ -47,39 +47,51 @@ final class Inode {
 
     /**
      * The directory holding this inode's first path (the root's is the root), and the last
-     * component of that path (null for the root), the same array as in the parent's
+     * component of that path (null for the root), the tree's own String, also in the parent's
      * {@link #childNames}. Together they spell the path for messages ({@link #path}); a whole
-     * {@link EntryPath} per inode was 70 bytes of heap for every file of the tree.
+     * {@link EntryPath} per inode was 70 bytes of heap for every file of the tree, and a copy of
+     * the name as bytes another 30. Directories encode their names when they are written.
      */
     Inode parent;
-    byte[] name;
-
-    // Directories only.
-    byte[][] childNames;
-    Inode[] children;
-    int childCount;
-    int subdirs;
+    String name;
 
     Inode(Metadata meta, int mode, int fileType, Content content, int rdev, long size) {
         this.meta = meta;
         this.mode = mode;
         this.fileType = fileType;
         this.content = content;
-        this.rdev = rdev;
+        this.iu = rdev;
         this.size = size;
+    }
+
+    /** A directory: its entries, gathered in tree order, then sorted with "." and ".." by {@link DirectoryBuilder#seal}. */
+    static final class Dir extends Inode {
+        String[] childNames = new String[4];
+        Inode[] children = new Inode[4];
+        int childCount;
+        int subdirs;
+
+        Dir(Metadata meta, int mode) {
+            super(meta, mode, ErofsFormat.FT_DIR, null, 0, 0);
+        }
+
+        void addChild(String name, Inode child) {
+            if (childCount == childNames.length) {
+                childNames = java.util.Arrays.copyOf(childNames, childCount * 2);
+                children = java.util.Arrays.copyOf(children, childCount * 2);
+            }
+            childNames[childCount] = name;
+            children[childCount++] = child;
+            if (child.isDirectory()) subdirs++;
+        }
     }
 
     /** The first path of this inode in the tree, rebuilt from the directory chain: for messages. */
     EntryPath path() {
         if (name == null) return EntryPath.ROOT;
-        ArrayDeque<byte[]> parts = new ArrayDeque<>();
+        ArrayDeque<String> parts = new ArrayDeque<>();
         for (Inode i = this; i.name != null; i = i.parent) parts.push(i.name);
-        StringBuilder b = new StringBuilder();
-        for (byte[] part : parts) {
-            if (!b.isEmpty()) b.append('/');
-            b.append(new String(part, StandardCharsets.UTF_8));
-        }
-        return new EntryPath(b.toString());
+        return new EntryPath(String.join("/", parts));
     }
 
     @Override
@@ -89,19 +101,6 @@ final class Inode {
 
     boolean isDirectory() {
         return fileType == ErofsFormat.FT_DIR;
-    }
-
-    void addChild(byte[] name, Inode child) {
-        if (childNames == null) {
-            childNames = new byte[4][];
-            children = new Inode[4];
-        } else if (childCount == childNames.length) {
-            childNames = java.util.Arrays.copyOf(childNames, childCount * 2);
-            children = java.util.Arrays.copyOf(children, childCount * 2);
-        }
-        childNames[childCount] = name;
-        children[childCount++] = child;
-        if (child.isDirectory()) subdirs++;
     }
 
     long nid() {
@@ -118,7 +117,7 @@ final class Inode {
 
     /** Bytes of metadata this inode occupies from its slot: core, xattrs, then tail or indexes. */
     int metaSize() {
-        return inodeSize() + xattrSize() + (body == null ? 0 : (int) body.byteSize());
+        return inodeSize() + xattrSize() + bodySize;
     }
 
     /**
@@ -130,8 +129,11 @@ final class Inode {
                 && meta.uid() <= 0xFFFF && meta.gid() <= 0xFFFF && nlink <= 0xFFFF && size <= 0xFFFFFFFFL);
     }
 
-    /** Encodes core, xattrs and body at {@code off} of {@code b} (array-backed); returns the bytes written. */
-    int encode(ByteBuffer b, int off) {
+    /**
+     * Encodes core, xattrs and body (from {@code store}) at {@code off} of {@code b}
+     * (array-backed); returns the bytes written.
+     */
+    int encode(ByteBuffer b, int off, InlineStore store) {
         int icount = XattrEncoder.icount(xattrSize());
         if (extended) {
             new ErofsFormat.InodeExtended(layout, icount, mode, size, iu, ino, (int) meta.uid(), (int) meta.gid(),
@@ -145,10 +147,9 @@ final class Inode {
             b.put(p, xattrs);
             p += xattrs.length;
         }
-        if (body != null) {
-            int len = (int) body.byteSize();
-            MemorySegment.copy(body, ValueLayout.JAVA_BYTE, 0, b.array(), b.arrayOffset() + p, len);
-            p += len;
+        if (bodySize > 0) {
+            MemorySegment.copy(store.segment(bodyAt, bodySize), ValueLayout.JAVA_BYTE, 0, b.array(), b.arrayOffset() + p, bodySize);
+            p += bodySize;
         }
         return p - off;
     }

@@ -44,8 +44,8 @@ final class SmallFileReader implements AutoCloseable {
             n.iu = ErofsFormat.NULL_ADDR;
             int size = (int) n.size;
             byte[] bytes = DataWriter.readSmall(n.content, size, n, buf);
-            // Bytes already in memory (an in-process build) stay where they are.
-            n.body = bytes != buf ? MemorySegment.ofArray(bytes) : store.copyOf(buf, 0, size);
+            n.bodyAt = store.copyOf(bytes, 0, size);
+            n.bodySize = size;
         }
     }
 

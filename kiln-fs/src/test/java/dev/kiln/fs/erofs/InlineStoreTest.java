@@ -1,6 +1,7 @@
 package dev.kiln.fs.erofs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.source.HostSource;
@@ -42,7 +43,7 @@ class InlineStoreTest {
     void bytesSurviveTheMoveToTheFileAndTheRelease() throws Exception {
         long before = mappingsOfDeletedTmpFiles();
         List<byte[]> sources = new ArrayList<>();
-        List<MemorySegment> copies = new ArrayList<>();
+        List<Long> copies = new ArrayList<>();
         try (InlineStore store = new InlineStore(1 << 20); ExecutorService pool = Executors.newFixedThreadPool(3)) {
             // Three threads fill their own slabs, 6 MiB in all: most of it goes to the file.
             List<Future<List<Object[]>>> parts = new ArrayList<>();
@@ -60,7 +61,7 @@ class InlineStoreTest {
             for (Future<List<Object[]>> f : parts) {
                 for (Object[] pair : f.get()) {
                     sources.add((byte[]) pair[0]);
-                    copies.add((MemorySegment) pair[1]);
+                    copies.add((Long) pair[1]);
                 }
             }
             byte[] large = SampleTree.bytes(3 << 20, 99); // more than a slab: a slab of its own
@@ -69,7 +70,8 @@ class InlineStoreTest {
             assertThat(mappingsOfDeletedTmpFiles()).as("slabs mapped from the unnamed temporary file").isGreaterThan(before);
             for (int round = 0; round < 2; round++) {
                 for (int i = 0; i < sources.size(); i++) {
-                    assertThat(copies.get(i).toArray(ValueLayout.JAVA_BYTE)).as("copy %d, round %d", i, round)
+                    MemorySegment copy = store.segment(copies.get(i), sources.get(i).length);
+                    assertThat(copy.toArray(ValueLayout.JAVA_BYTE)).as("copy %d, round %d", i, round)
                             .isEqualTo(sources.get(i));
                     store.readBack(copies.get(i));
                 }
@@ -79,6 +81,23 @@ class InlineStoreTest {
             }
         }
         assertThat(mappingsOfDeletedTmpFiles()).as("mappings gone after close").isEqualTo(before);
+    }
+
+    @Test
+    void allocatedBytesAreZeroAndWritableAndDieWithTheStore() {
+        InlineStore store = new InlineStore(1 << 20);
+        MemorySegment view;
+        try (store) {
+            long a = store.allocate(100);
+            long b = store.copyOf(new byte[] {7, 8, 9}, 1, 2);
+            view = store.segment(a, 100);
+            assertThat(view.toArray(ValueLayout.JAVA_BYTE)).containsOnly(0);
+            view.set(ValueLayout.JAVA_BYTE, 99, (byte) 5);
+            assertThat(store.segment(a, 100).get(ValueLayout.JAVA_BYTE, 99)).isEqualTo((byte) 5);
+            assertThat(store.segment(b, 2).toArray(ValueLayout.JAVA_BYTE)).containsExactly(8, 9);
+        }
+        // A view outlives nothing: reading after close fails instead of touching freed memory.
+        assertThatThrownBy(() -> view.get(ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
     }
 
     /** An image whose inline bytes went through the file is the image built with them in memory. */
