@@ -51,7 +51,7 @@ import java.util.zip.CRC32;
  * when compressed. What stays in memory until the end is the metadata: inodes, xattrs, directory
  * entries, lcluster indexes (8 bytes per 4 KiB of compressed data) and the inline bytes of small
  * files and tails, which live in native memory ({@link InlineStore}) so the collector never
- * copies them, and past 64 MiB in the page cache of a temporary file.
+ * copies them, and past 8 MiB in the page cache of a temporary file.
  */
 public final class ErofsWriter implements ImageWriter {
     public enum Algorithm { NONE, LZ4, LZ4HC }

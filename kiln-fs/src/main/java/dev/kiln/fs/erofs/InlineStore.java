@@ -37,8 +37,12 @@ import java.util.TreeMap;
  */
 final class InlineStore implements AutoCloseable {
     private static final int SLAB = 1 << 20;
-    /** Full slabs kept in memory before they go to the file. */
-    static final long RESIDENT = 64L << 20;
+    /**
+     * Full slabs kept in memory before they go to the file. Small: moving a slab costs a pwrite
+     * and an mmap, and builds of /usr/share and of 100 000 files took the same time with 8 MiB as
+     * with 64 MiB, while their peak RSS fell by 40-50 MB.
+     */
+    static final long RESIDENT = 8L << 20;
     /**
      * Bytes read back between two {@link #release} calls. Small, because the kernel maps 64 KiB
      * around each page fault and the bodies are read in image order, not slab order: 64 MiB of
