@@ -5,10 +5,8 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
@@ -37,7 +35,7 @@ public final class Tree {
 
     private static final class Dir {
         Metadata meta;
-        final TreeMap<String, Object> children = new TreeMap<>(EntryPath::compareNames); // Dir, Shared or Node
+        final TreeChildren children = new TreeChildren(); // Dir, Shared or Node
         Dir(Metadata meta) { this.meta = meta; }
     }
 
@@ -169,13 +167,16 @@ public final class Tree {
     public int subdirectoryCount(EntryPath path) {
         if (!(find(path) instanceof Dir d)) return 0;
         int n = 0;
-        for (Object o : d.children.values()) if (o instanceof Dir) n++;
+        for (TreeChildren.Cursor c = d.children.cursor(); c.next(); ) if (c.value() instanceof Dir) n++;
         return n;
     }
 
     /** The names directly inside the directory at {@code path}, in order; empty if it is not a directory. */
     public List<String> list(EntryPath path) {
-        return find(path) instanceof Dir d ? new ArrayList<>(d.children.keySet()) : List.of();
+        if (!(find(path) instanceof Dir d)) return List.of();
+        List<String> names = new ArrayList<>(d.children.size());
+        for (TreeChildren.Cursor c = d.children.cursor(); c.next(); ) names.add(c.name());
+        return names;
     }
 
     /**
@@ -216,26 +217,24 @@ public final class Tree {
 
     private void mapNodesDir(EntryPath at, Dir dir, java.util.function.BiFunction<EntryPath, Node, Node> f,
                              IdentityHashMap<Shared, Optional<Shared>> done) {
-        Iterator<Map.Entry<String, Object>> it = dir.children.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<String, Object> e = it.next();
-            EntryPath p = at.child(e.getKey());
-            if (e.getValue() instanceof Dir d) {
+        for (TreeChildren.Cursor e = dir.children.cursor(); e.next(); ) {
+            EntryPath p = at.child(e.name());
+            if (e.value() instanceof Dir d) {
                 Node n = f.apply(p, new Node.Directory(d.meta));
-                if (n == null) { it.remove(); continue; }
+                if (n == null) { e.remove(); continue; }
                 if (n instanceof Node.Directory nd) { d.meta = nd.meta(); mapNodesDir(p, d, f, done); }
                 else e.setValue(n);
-            } else if (e.getValue() instanceof Shared old) {
+            } else if (e.value() instanceof Shared old) {
                 // A shared node is mapped once, so the other paths of its group get the same result.
                 Optional<Shared> mapped = done.computeIfAbsent(old, sh -> {
                     Node n = mapLeaf(p, sh.node, f);
                     return n == null ? Optional.empty() : Optional.of(n == sh.node ? sh : new Shared(n));
                 });
-                if (mapped.isEmpty()) it.remove(); else e.setValue(mapped.get());
+                if (mapped.isEmpty()) e.remove(); else e.setValue(mapped.get());
             } else {
-                Node old = (Node) e.getValue();
+                Node old = (Node) e.value();
                 Node n = mapLeaf(p, old, f);
-                if (n == null) it.remove(); else if (n != old) e.setValue(n);
+                if (n == null) e.remove(); else if (n != old) e.setValue(n);
             }
         }
     }
@@ -274,7 +273,8 @@ public final class Tree {
     }
 
     private static void sumContent(Dir d, long[] total, java.util.Set<Shared> seenShared) {
-        for (Object o : d.children.values()) {
+        for (TreeChildren.Cursor c = d.children.cursor(); c.next(); ) {
+            Object o = c.value();
             if (o instanceof Dir sub) {
                 sumContent(sub, total, seenShared);
             } else if (nodeOf(o) instanceof Node.File f && (!(o instanceof Shared sh) || seenShared.add(sh))) {
@@ -284,14 +284,13 @@ public final class Tree {
     }
 
     private static void countPaths(Dir d, int[] n) {
-        for (Object o : d.children.values()) {
-            n[0]++;
-            if (o instanceof Dir sub) countPaths(sub, n);
-        }
+        n[0] += d.children.size();
+        for (TreeChildren.Cursor c = d.children.cursor(); c.next(); ) if (c.value() instanceof Dir sub) countPaths(sub, n);
     }
 
     private static void countLinks(Dir d, IdentityHashMap<Shared, int[]> counts) {
-        for (Object o : d.children.values()) {
+        for (TreeChildren.Cursor c = d.children.cursor(); c.next(); ) {
+            Object o = c.value();
             if (o instanceof Dir sub) countLinks(sub, counts);
             else if (o instanceof Shared sh) counts.computeIfAbsent(sh, k -> new int[1])[0]++;
         }
@@ -303,12 +302,12 @@ public final class Tree {
         private final ArrayList<Frame> stack = new ArrayList<>();
         private Entry next;
 
-        private record Frame(EntryPath path, Iterator<Map.Entry<String, Object>> it) {}
+        private record Frame(EntryPath path, TreeChildren.Cursor it) {}
 
         EntryIterator(IdentityHashMap<Shared, int[]> counts) {
             this.counts = counts;
             next = new Entry(EntryPath.ROOT, new Node.Directory(root.meta), 1);
-            stack.add(new Frame(EntryPath.ROOT, root.children.entrySet().iterator()));
+            stack.add(new Frame(EntryPath.ROOT, root.children.cursor()));
         }
 
         public boolean hasNext() {
@@ -325,17 +324,17 @@ public final class Tree {
         private Entry advance() {
             while (!stack.isEmpty()) {
                 Frame top = stack.getLast();
-                if (!top.it.hasNext()) {
+                TreeChildren.Cursor e = top.it;
+                if (!e.next()) {
                     stack.removeLast();
                     continue;
                 }
-                Map.Entry<String, Object> e = top.it.next();
-                EntryPath p = top.path.child(e.getKey());
-                if (e.getValue() instanceof Dir d) {
-                    stack.add(new Frame(p, d.children.entrySet().iterator()));
+                EntryPath p = top.path.child(e.name());
+                if (e.value() instanceof Dir d) {
+                    stack.add(new Frame(p, d.children.cursor()));
                     return new Entry(p, new Node.Directory(d.meta), 1);
                 }
-                if (!(e.getValue() instanceof Shared sh)) return new Entry(p, (Node) e.getValue(), 1);
+                if (!(e.value() instanceof Shared sh)) return new Entry(p, (Node) e.value(), 1);
                 int[] count = counts.get(sh);
                 int links = count == null ? 1 : count[0];
                 if (links == 1) return new Entry(p, sh.node, 1); // its other paths were removed
