@@ -15,8 +15,6 @@ import dev.kiln.fs.Tree;
 import dev.kiln.fs.Utf8;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -389,7 +387,7 @@ public final class ErofsWriter implements ImageWriter {
                 int tail = d.bodySize;
                 int full = bytes.length - tail;
                 if (full > 0) data.writeFully(ByteBuffer.wrap(bytes, 0, full), (long) d.iu * BLOCK_SIZE);
-                MemorySegment.copy(bytes, full, inline.segment(d.bodyAt, tail), ValueLayout.JAVA_BYTE, 0, tail);
+                inline.write(d.bodyAt, bytes, full, tail);
                 if (dataDigest != null) d.dataCrc = crc32(bytes, full);
             } else {
                 data.writeBlocks(bytes, 0, bytes.length, (long) d.iu * BLOCK_SIZE);
@@ -418,7 +416,6 @@ public final class ErofsWriter implements ImageWriter {
             byte[] scratch = new byte[BLOCK_SIZE];
             ByteBuffer scratchBuf = ErofsFormat.littleEndian(scratch);
             long headLimit = dataStart * BLOCK_SIZE;
-            long released = 0;
             for (Inode n : byPos) {
                 int size = n.metaSize();
                 if (n.pos < headLimit) {
@@ -430,15 +427,6 @@ public final class ErofsWriter implements ImageWriter {
                     }
                     n.encode(scratchBuf, 0, inline);
                     tail.put(n.pos, scratch, 0, size);
-                }
-                if (n.bodySize > 0) {
-                    inline.readBack(n.bodyAt);
-                    released += n.bodySize;
-                    // Reading the stored bytes back brings them into memory again: let them go in steps.
-                    if (released > InlineStore.RELEASE_STEP) {
-                        inline.release();
-                        released = 0;
-                    }
                 }
             }
             tail.finish();

@@ -4,13 +4,16 @@ import dev.kiln.fs.host.Posix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -22,18 +25,18 @@ import java.util.TreeMap;
  * pages as it went (measured 0.3-0.4 s of pauses, and the arrays counted twice in the peak RSS).
  * Here they are copied once into 1 MiB slabs that the collector never scans. A copy is known by
  * its address, not by a {@link MemorySegment}: at a million files, a segment object per inode
- * was 40 MB of heap. {@link #segment} gives a view when the bytes are needed.
+ * was 40 MB of heap. {@link #read} and {@link #write} reach the bytes.
  *
  * <p>Why a file: they grow with the tree (300 MB for 300 000 files of 0-2 KiB). Past
- * {@link #RESIDENT} bytes of full slabs, each full slab is written to an unnamed temporary file
- * and that file range is mapped over the slab's own addresses ({@link Posix#moveToFile}), so
- * every segment handed out stays valid while its bytes leave the process for the page cache,
- * which the kernel can write out under pressure. Reading them back at the end faults pages in
- * again, so the writer calls {@link #release} as it goes. Where no temporary file can be made
- * the slabs simply stay in memory.
+ * {@link #RESIDENT} bytes of full slabs, each full slab is written to an unnamed temporary file,
+ * whose range is then mapped over the slab's own addresses ({@link Posix#moveToFile}) so that the
+ * addresses stay taken and the memory goes. From then on the bytes are read and written with
+ * positional file I/O, never through the mapping: the page cache holds them, the kernel can write
+ * them out under pressure, and none of it counts in the process's RSS. (Reading through the
+ * mapping faulted 64 KiB in around every access, 20-30 MB at a time at the end of a large build.)
+ * Where no temporary file can be made the slabs simply stay in memory.
  *
- * <p>Thread-safe: each thread fills its own slab. The memory is freed by {@link #close}, after
- * which no segment handed out may be read.
+ * <p>Thread-safe: each thread fills its own slab. The memory is freed by {@link #close}.
  */
 final class InlineStore implements AutoCloseable {
     private static final int SLAB = 1 << 20;
@@ -43,29 +46,22 @@ final class InlineStore implements AutoCloseable {
      * with 64 MiB, while their peak RSS fell by 40-50 MB.
      */
     static final long RESIDENT = 8L << 20;
-    /**
-     * Bytes read back between two {@link #release} calls. Small, because the kernel maps 64 KiB
-     * around each page fault and the bodies are read in image order, not slab order: 64 MiB of
-     * reading had brought 260 MB of the file back into the process, 8 MiB still 90 MB at 300 000
-     * files. Each release touches only the slabs read since the last one ({@link #readBack}).
-     */
-    static final long RELEASE_STEP = 1L << 20;
 
     private final Arena arena = Arena.ofShared();
     private final ThreadLocal<Slab> slabs = new ThreadLocal<>();
     /** Full slabs still in memory. */
     private final List<MemorySegment> resident = new ArrayList<>();
-    /**
-     * Slabs that went to the file, by start address (to find the one a segment lies in), and
-     * those of them read since the last {@link #release}.
-     */
-    private final TreeMap<Long, MemorySegment> moved = new TreeMap<>();
-    private final Set<MemorySegment> readSinceRelease = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Slabs that went to the file, by start address (to find the one an address lies in): their file offsets. */
+    private final TreeMap<Long, Moved> moved = new TreeMap<>();
     private final long limit;
     /** The temporary file's descriptor, -1 before it is needed, -2 when none can be had. */
     private int fd = -1;
+    /** The same file for positional reads and writes; opened with the first move. */
+    private FileChannel file;
     private long fileSize;
     private long residentBytes;
+
+    private record Moved(long size, long fileOffset) {}
 
     private static final class Slab {
         final MemorySegment memory;
@@ -98,8 +94,46 @@ final class InlineStore implements AutoCloseable {
         return take(len).address(); // slabs are fresh anonymous memory, so zeroed
     }
 
-    /** The bytes at {@code address} (from this store), valid until {@link #close}. */
-    MemorySegment segment(long address, int len) {
+    /** Copies the {@code len} bytes at {@code address} (from this store) to {@code dst[off...]}. */
+    void read(long address, byte[] dst, int off, int len) {
+        long at = fileOffset(address);
+        if (at < 0) {
+            MemorySegment.copy(segment(address, len), ValueLayout.JAVA_BYTE, 0, dst, off, len);
+            return;
+        }
+        ByteBuffer b = ByteBuffer.wrap(dst, off, len);
+        try {
+            while (b.hasRemaining()) {
+                if (file.read(b, at + b.position() - off) < 0) throw new EOFException("inline store file ends early");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the inline store's temporary file", e);
+        }
+    }
+
+    /** Copies {@code src[off, off+len)} over the bytes at {@code address} (from {@link #allocate}). */
+    void write(long address, byte[] src, int off, int len) {
+        long at = fileOffset(address);
+        if (at < 0) {
+            MemorySegment.copy(src, off, segment(address, len), ValueLayout.JAVA_BYTE, 0, len);
+            return;
+        }
+        ByteBuffer b = ByteBuffer.wrap(src, off, len);
+        try {
+            while (b.hasRemaining()) file.write(b, at + b.position() - off);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing the inline store's temporary file", e);
+        }
+    }
+
+    /** Where the bytes at {@code address} are in the file, or -1 when they are in memory. */
+    private synchronized long fileOffset(long address) {
+        Map.Entry<Long, Moved> slab = moved.floorEntry(address);
+        if (slab == null || address >= slab.getKey() + slab.getValue().size()) return -1;
+        return slab.getValue().fileOffset() + (address - slab.getKey());
+    }
+
+    private MemorySegment segment(long address, int len) {
         return MemorySegment.ofAddress(address).reinterpret(len, arena, null);
     }
 
@@ -129,38 +163,33 @@ final class InlineStore implements AutoCloseable {
                 fd = -2;
                 return;
             }
+            try {
+                // The unnamed file has no path but this one, which opens the same inode again.
+                file = FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (IOException e) {
+                Posix.closeFd(fd);
+                fd = -2;
+                return;
+            }
         }
         while (!resident.isEmpty()) {
             MemorySegment m = resident.getLast();
             if (!Posix.moveToFile(m, fd, fileSize)) return; // disk full: what is left stays in memory
+            moved.put(m.address(), new Moved(m.byteSize(), fileSize));
             fileSize += m.byteSize();
             residentBytes -= m.byteSize();
-            moved.put(m.address(), resident.removeLast());
+            resident.removeLast();
         }
-    }
-
-    /** Notes that the bytes at {@code address} (from this store) are being read, for {@link #release}. */
-    synchronized void readBack(long address) {
-        Map.Entry<Long, MemorySegment> slab = moved.floorEntry(address);
-        if (slab != null && address < slab.getKey() + slab.getValue().byteSize()) {
-            readSinceRelease.add(slab.getValue());
-        }
-    }
-
-    /**
-     * Lets go of the file pages that reading the bytes back has brought into the process: they
-     * stay in the page cache and fault in again if read again. Only moved slabs noted by
-     * {@link #readBack} are released; slabs still in memory are left alone (dropping those would
-     * lose their bytes).
-     */
-    synchronized void release() {
-        for (MemorySegment m : readSinceRelease) Posix.dontNeed(m);
-        readSinceRelease.clear();
     }
 
     @Override
     public void close() {
         arena.close();
+        try {
+            if (file != null) file.close();
+        } catch (IOException e) {
+            // nothing was lost: the file is unnamed and goes with its last descriptor
+        }
         if (fd >= 0) Posix.closeFd(fd);
     }
 }

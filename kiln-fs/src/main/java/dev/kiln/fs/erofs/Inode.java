@@ -7,8 +7,6 @@ import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
@@ -148,7 +146,7 @@ sealed class Inode permits Inode.Dir {
             p += xattrs.length;
         }
         if (bodySize > 0) {
-            MemorySegment.copy(store.segment(bodyAt, bodySize), ValueLayout.JAVA_BYTE, 0, b.array(), b.arrayOffset() + p, bodySize);
+            store.read(bodyAt, b.array(), b.arrayOffset() + p, bodySize);
             p += bodySize;
         }
         return p - off;

@@ -123,11 +123,6 @@ public final class Posix implements AutoCloseable {
                 ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     }
 
-    private static final class Madvise {
-        static final MethodHandle H = handle("madvise", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-    }
-
     private static final int PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_PRIVATE = 2, MAP_FIXED = 0x10,
             MAP_ANONYMOUS = 0x20, O_RDWR = 2, O_TMPFILE = 020000000 | O_DIRECTORY;
 
@@ -465,7 +460,7 @@ public final class Posix implements AutoCloseable {
      * {@code size} bytes of fresh anonymous memory (mmap), page-aligned, unmapped when
      * {@code arena} closes. Unlike {@link Arena#allocate} the memory is a mapping of its own, so
      * {@link #moveToFile} can later put a file under the same addresses. These memory calls run
-     * once per MiB or more often (release), so they allocate only the errno cell, not an
+     * once per MiB of inline bytes, so they allocate only the errno cell, not an
      * instance's buffers.
      */
     public static MemorySegment mapAnonymous(long size, Arena arena) {
@@ -552,19 +547,6 @@ public final class Posix implements AutoCloseable {
                         + (int) ERRNO.get(errno, 0L));
             }
             return true;
-        }
-    }
-
-    /**
-     * Drops the pages of a shared file mapping from the process (madvise MADV_DONTNEED): its
-     * bytes stay in the file's page cache. Never use it on anonymous memory, whose bytes it discards.
-     */
-    public static void dontNeed(MemorySegment fileMapping) {
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment errno = call.allocate(ERRNO_LAYOUT);
-            int rc = (int) Madvise.H.invokeExact(errno, fileMapping, fileMapping.byteSize(), 4);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
