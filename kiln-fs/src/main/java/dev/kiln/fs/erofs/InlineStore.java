@@ -1,12 +1,12 @@
 package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.host.Posix;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -97,7 +97,7 @@ final class InlineStore implements AutoCloseable {
         return dst.address();
     }
 
-    /** The address of {@code len} zero bytes to be filled later through {@link #segment}. */
+    /** The address of {@code len} zero bytes to be filled later through {@link #write}. */
     long allocate(int len) {
         return take(len).address(); // slabs are fresh anonymous memory, so zeroed
     }
@@ -119,26 +119,34 @@ final class InlineStore implements AutoCloseable {
             MemorySegment.copy(segment(address, len), ValueLayout.JAVA_BYTE, 0, dst, off, len);
             return;
         }
+        if (len > WINDOW) { // a large index: straight into place
+            readFile(at, dst, off, len);
+            return;
+        }
         int w = 0;
         while (w < WINDOWS && !(windowLen[w] > 0 && at >= windowAt[w] && at + len <= windowAt[w] + windowLen[w])) w++;
         if (w == WINDOWS) {
             w = nextVictim;
             nextVictim = (nextVictim + 1) % WINDOWS;
-            int want = (int) Math.max(len, Math.min(WINDOW, fileSize - at));
-            if (window[w] == null || window[w].length < want) window[w] = new byte[Math.max(WINDOW, want)];
+            int want = (int) Math.min(WINDOW, fileSize - at);
+            if (window[w] == null) window[w] = new byte[WINDOW];
             windowLen[w] = 0;
-            ByteBuffer b = ByteBuffer.wrap(window[w], 0, want);
-            try {
-                while (b.hasRemaining()) {
-                    if (file.read(b, at + b.position()) < 0) throw new EOFException("inline store file ends early");
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("reading the inline store's temporary file", e);
-            }
+            readFile(at, window[w], 0, want);
             windowAt[w] = at;
             windowLen[w] = want;
         }
         System.arraycopy(window[w], (int) (at - windowAt[w]), dst, off, len);
+    }
+
+    private void readFile(long at, byte[] dst, int off, int len) {
+        ByteBuffer b = ByteBuffer.wrap(dst, off, len);
+        try {
+            while (b.hasRemaining()) {
+                if (file.read(b, at + b.position() - off) < 0) throw new EOFException("inline store file ends early");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading the inline store's temporary file", e);
+        }
     }
 
     /** Copies {@code src[off, off+len)} over the bytes at {@code address} (from {@link #allocate}). */

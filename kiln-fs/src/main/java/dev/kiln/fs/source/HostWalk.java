@@ -116,19 +116,16 @@ final class HostWalk implements AutoCloseable {
         for (int i = 0; i < children.length; i++) {
             Child c = children[i];
             if (c == null) continue; // excluded
+            Future<Child[]> sub = c.st.type() == Node.S_IFDIR ? ahead.next() : null;
+            children[i] = null; // the builder's share of a listing dies young
             Metadata meta = metadata(c.st, c.xattrs);
             switch (c.st.type()) {
                 case Node.S_IFDIR -> {
-                    Future<Child[]> sub = ahead.next();
-                    children[i] = null; // the builder's share of a listing dies young
                     tree.put(c.at, new Node.Directory(meta));
                     build(dir.resolve(c.name), sub);
                 }
                 case Node.S_IFLNK -> tree.put(c.at, new Node.Symlink(meta, c.linkTarget));
-                default -> {
-                    children[i] = null;
-                    tree.put(c.at, leaf(dir, c.name, c.at, c.st, meta));
-                }
+                default -> tree.put(c.at, leaf(dir, c.name, c.at, c.st, meta));
             }
         }
     }
