@@ -14,7 +14,6 @@ import dev.kiln.fs.host.Posix;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -86,6 +85,7 @@ final class HostWalk implements AutoCloseable {
         Posix p = new Posix();
         Posix.Stat st;
         Metadata meta;
+        String linkTarget = null;
         try (p) {
             try {
                 st = p.lstat(host);
@@ -93,13 +93,17 @@ final class HostWalk implements AutoCloseable {
                 throw new KilnException(host + ": cannot read source: " + e.getMessage());
             }
             meta = metadata(st, p.listXattrs(host));
+            if (st.type() == Node.S_IFLNK) { // as raw bytes, held to UTF-8 like the walk's links
+                byte[] raw = p.readlinkAt(Posix.AT_CWD, host.toString().getBytes(StandardCharsets.UTF_8), null);
+                linkTarget = Utf8.decode(raw, "symlink target of " + host);
+            }
         }
         switch (st.type()) {
             case Node.S_IFDIR -> {
                 tree.put(at, new Node.Directory(meta));
                 build(host, pool.submit(() -> list(host, host.toString().getBytes(StandardCharsets.UTF_8), at)));
             }
-            case Node.S_IFLNK -> tree.put(at, new Node.Symlink(meta, Files.readSymbolicLink(host).toString()));
+            case Node.S_IFLNK -> tree.put(at, new Node.Symlink(meta, linkTarget));
             default -> {
                 if (st.type() == Node.S_IFREG && at.isRoot()) {
                     throw new KilnException(host + ": a file cannot be the image root; map it with SRC:DST");

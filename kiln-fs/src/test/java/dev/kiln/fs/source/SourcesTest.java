@@ -141,6 +141,23 @@ class SourcesTest {
     }
 
     @Test
+    void aMappedSymlinkKeepsItsTargetAndOneThatIsNotUtf8IsRefused() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("links"));
+        Files.createSymbolicLink(dir.resolve("ok"), Path.of("../lib/é/x"));
+        Tree tree = Sources.build(List.of(Sources.parse(dir.resolve("ok") + ":/usr/lib/link", Ownership.ROOT, Ownership.KEEP)),
+                Excludes.NONE, new MtimePolicy.Keep());
+        assertThat(tree.resolve(EntryPath.parse("usr/lib/link"))).isInstanceOfSatisfying(Node.Symlink.class,
+                s -> assertThat(s.target()).isEqualTo("../lib/é/x"));
+        SampleTree.run("sh", "-c", "cd '" + dir + "' && ln -s \"$(printf 'bad\\377target')\" bad");
+        assertThatThrownBy(() -> Sources.build(List.of(Sources.parse(dir.resolve("bad") + ":/bad", Ownership.ROOT, Ownership.KEEP)),
+                Excludes.NONE, new MtimePolicy.Keep()))
+                .isInstanceOf(KilnException.class)
+                .hasMessageContaining("symlink target of " + dir.resolve("bad"))
+                .hasMessageContaining("not valid UTF-8")
+                .hasMessageContaining("ff");
+    }
+
+    @Test
     void excludesMatchNamesAnywhereOrAnchoredPaths() throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("src"));
         SampleTree.create(dir);
