@@ -1,7 +1,6 @@
 package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.Await;
-import dev.kiln.fs.KilnException;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -119,10 +118,7 @@ final class CompressionPipeline implements AutoCloseable {
                             b = take();
                         }
                         int n = in.readNBytes(b.in, b.inUsed, len);
-                        if (n != len) {
-                            throw new KilnException(f.path() + ": file changed while building the image (expected "
-                                    + size + " bytes, found " + (off + n) + ")");
-                        }
+                        if (n != len) throw DataWriter.changed(f, size, off + n);
                         b.segments.add(new Segment(f, off, b.inUsed, len, off + len == size));
                         b.inUsed += len;
                         off += len;

@@ -2,7 +2,6 @@ package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.Await;
 import dev.kiln.fs.Content;
-import dev.kiln.fs.KilnException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -51,10 +50,7 @@ final class DataDigest implements AutoCloseable {
                 while (done < len) {
                     buffer.clear().limit((int) Math.min(buffer.capacity(), len - done));
                     int r = ch.read(buffer, s.offset() + done);
-                    if (r <= 0) {
-                        throw new KilnException(n.path() + ": file changed while building the image (expected "
-                                + n.size + " bytes, found " + done + ")");
-                    }
+                    if (r <= 0) throw DataWriter.changed(n, n.size, done);
                     crc.update(buffer.flip());
                     done += r;
                 }

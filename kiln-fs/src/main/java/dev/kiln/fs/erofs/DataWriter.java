@@ -178,7 +178,8 @@ final class DataWriter {
         while (b.hasRemaining()) out.write(b);
     }
 
-    private static KilnException changed(Inode where, long expected, long actual) {
+    /** The error for a file whose size is not what the tree said; the other readers of file data use it too. */
+    static KilnException changed(Inode where, long expected, long actual) {
         return new KilnException(where.path() + ": file changed while building the image (expected " + expected + " bytes, found " + actual + ")");
     }
 }

@@ -10,9 +10,8 @@ import java.util.Arrays;
  * ({@code vle_compress_one}): each pcluster is filled with as much input as its LZ4 block can hold
  * ({@code compressDestSize}), kept only if it saves at least a block, else the start of that
  * input is stored raw (see {@link #pack}); a last piece of at most one block is always stored
- * raw. Compressed blocks are
- * right-aligned in their pcluster with leading zeros (LZ4_0PADDING), so the pcluster is exactly
- * {@code ceil(csize / 4096)} blocks.
+ * raw. Compressed blocks are right-aligned in their pcluster with leading zeros
+ * (LZ4_0PADDING), so the pcluster is exactly {@code ceil(csize / 4096)} blocks.
  *
  * <p>One instance per thread: it owns the compressor's match tables and a scratch buffer.
  */

@@ -2,7 +2,6 @@ package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.Await;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
