@@ -117,6 +117,12 @@ public interface Content {
 
         public Path file() { return name == null ? dirOrFile : dirOrFile.resolve(name); }
 
+        /** The directory the file was found in by a walk ({@link #fileName} in it), else null. */
+        public Path directory() { return name == null ? null : dirOrFile; }
+
+        /** The file's name in {@link #directory}, or null. */
+        public String fileName() { return name; }
+
         public long offset() { return offset; }
 
         public long length() { return length; }

@@ -10,9 +10,11 @@ import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Progress;
 import dev.kiln.fs.Tree;
+import dev.kiln.fs.host.DirectoryReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -109,6 +111,8 @@ public final class CpioWriter implements ImageWriter {
         }
 
         private final Map<EntryPath, Group> groups = new HashMap<>();
+        /** Opens small walked files relative to their directory (session thread only). */
+        private final DirectoryReader dirs = new DirectoryReader();
 
         Session(Options options, WritableByteChannel file, OutputStream compressor, Progress progress) {
             this.options = options;
@@ -118,7 +122,7 @@ public final class CpioWriter implements ImageWriter {
         }
 
         void write(Tree tree) throws IOException {
-            try (output) {
+            try (output; dirs) {
                 buf = output.take();
                 writeEntries(tree);
                 flush();
@@ -269,26 +273,42 @@ public final class CpioWriter implements ImageWriter {
         /**
          * Reads a small host-file slice directly into the buffer, with the checks of
          * {@link Content.Slice#writeTo}. For a whole file one byte more than expected is asked
-         * for: a regular file's pread comes back short only at its end, so a full-length read
+         * for: a regular file's read comes back short only at its end, so a full-length read
          * proves the file grew and a short one that it did not, without an fstat per file.
          */
         private void readSlice(Content.Slice s, long size) throws IOException {
             int start = buf.position();
             int end = start + (int) size;
+            if (buf.isDirect() && s.wholeFile()) {
+                // A walked file straight into the direct buffer, opened relative to its directory.
+                int got = dirs.read(s, MemorySegment.ofBuffer(buf.duplicate().limit(end + 1)));
+                if (got >= 0) {
+                    if (got < size) throw shrank(s);
+                    if (got > size) throw grew(s);
+                    buf.position(end);
+                    return;
+                }
+            }
             buf.limit(s.wholeFile() ? end + 1 : end);
             try (FileChannel ch = FileChannel.open(s.file(), StandardOpenOption.READ)) {
                 long pos = s.offset();
                 while (buf.position() < end) {
                     int n = ch.read(buf, pos);
-                    if (n < 0) throw new KilnException(s.file() + ": file shrank while reading (expected " + s.length() + " bytes)");
+                    if (n < 0) throw shrank(s);
                     pos += n;
                 }
-                if (buf.position() > end) {
-                    throw new KilnException(s.file() + ": file grew while building (expected " + s.length() + " bytes)");
-                }
+                if (buf.position() > end) throw grew(s);
             } finally {
                 buf.limit(buf.capacity());
             }
+        }
+
+        private static KilnException shrank(Content.Slice s) {
+            return new KilnException(s.file() + ": file shrank while reading (expected " + s.length() + " bytes)");
+        }
+
+        private static KilnException grew(Content.Slice s) {
+            return new KilnException(s.file() + ": file grew while building (expected " + s.length() + " bytes)");
         }
 
         private static long checksum(Content c) throws IOException {

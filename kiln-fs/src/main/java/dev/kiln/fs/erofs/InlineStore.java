@@ -97,6 +97,13 @@ final class InlineStore implements AutoCloseable {
         return dst.address();
     }
 
+    /** The address of a copy of {@code src} that lives until {@link #close}. */
+    long copyOf(MemorySegment src) {
+        MemorySegment dst = take((int) src.byteSize());
+        MemorySegment.copy(src, 0, dst, 0, src.byteSize());
+        return dst.address();
+    }
+
     /** The address of {@code len} zero bytes to be filled later through {@link #write}. */
     long allocate(int len) {
         return take(len).address(); // slabs are fresh anonymous memory, so zeroed

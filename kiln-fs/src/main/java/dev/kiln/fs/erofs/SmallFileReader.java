@@ -1,7 +1,14 @@
 package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.Await;
+import dev.kiln.fs.Content;
+import dev.kiln.fs.host.DirectoryReader;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -38,13 +45,37 @@ final class SmallFileReader implements AutoCloseable {
     /** Reads {@code files} on the calling thread, into {@code store}. */
     static void readAll(List<Inode> files, InlineStore store) throws IOException {
         byte[] buf = new byte[ErofsFormat.BLOCK_SIZE + 1];
-        for (Inode n : files) {
-            n.layout = ErofsFormat.INODE_FLAT_INLINE;
-            n.iu = ErofsFormat.NULL_ADDR;
-            int size = (int) n.size;
-            byte[] bytes = DataWriter.readSmall(n.content, size, n, buf);
-            n.bodyAt = store.copyOf(bytes, 0, size);
-            n.bodySize = size;
+        try (Arena arena = Arena.ofConfined(); DirectoryReader dirs = new DirectoryReader()) {
+            MemorySegment scratch = arena.allocate(ErofsFormat.BLOCK_SIZE + 1);
+            for (Inode n : files) {
+                n.layout = ErofsFormat.INODE_FLAT_INLINE;
+                n.iu = ErofsFormat.NULL_ADDR;
+                int size = (int) n.size;
+                n.bodySize = size;
+                if (n.content instanceof Content.Slice s) {
+                    // One byte more than expected: the same read notices a file that grew.
+                    MemorySegment into = scratch.asSlice(0, size + 1);
+                    int got = dirs.read(s, into);
+                    if (got == size) {
+                        n.bodyAt = store.copyOf(into.asSlice(0, size));
+                        continue;
+                    }
+                    // Not re-read the general way: what replaced the file may be a fifo, whose
+                    // plain open would wait for a writer.
+                    if (got >= 0) throw DataWriter.changed(n, size, got <= size ? got : sizeNow(s, got));
+                }
+                byte[] bytes = DataWriter.readSmall(n.content, size, n, buf);
+                n.bodyAt = store.copyOf(bytes, 0, size);
+            }
+        }
+    }
+
+    /** For the message about a file that grew: its size now, or at least what was read. */
+    private static long sizeNow(Content.Slice s, long atLeast) {
+        try {
+            return Math.max(atLeast, Files.readAttributes(s.file(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size());
+        } catch (IOException e) {
+            return atLeast;
         }
     }
 

@@ -1,0 +1,54 @@
+package dev.kiln.fs.host;
+
+import dev.kiln.fs.Content;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * Reads small files found by a directory walk relative to their directory, which stays open
+ * while consecutive files (tree order) are in it. Per file that is an open of one name, a read
+ * and a close: no whole path for the kernel to resolve, no fstat, and no Java file object with
+ * a cleaner to register. With 100 000 small files that took the EROFS writer's reading phase
+ * from about 0.37 s to 0.30 s. For one thread.
+ */
+public final class DirectoryReader implements AutoCloseable {
+    private final Posix posix = new Posix();
+    private Path dir;
+    private int fd = -1;
+
+    /**
+     * Reads {@code s} into the native segment {@code dst}: the whole file when it fits, else the
+     * first {@code dst.byteSize()} bytes; returns the count read. Returns -1, reading nothing,
+     * when {@code s} is not a whole file found by a walk or its directory cannot be opened this
+     * way: the caller then reads it as any other content.
+     */
+    public int read(Content.Slice s, MemorySegment dst) throws IOException {
+        Path d = s.directory();
+        if (d == null || !s.wholeFile()) return -1;
+        if (!d.equals(dir)) {
+            closeDirectory();
+            dir = d;
+            try {
+                fd = posix.openDirectory(Posix.AT_CWD, d.toString().getBytes(StandardCharsets.UTF_8), d);
+            } catch (IOException e) {
+                fd = -1; // e.g. a symlinked source root: its files take the general path
+            }
+        }
+        if (fd < 0) return -1;
+        return posix.readFile(fd, s.fileName().getBytes(StandardCharsets.UTF_8), dst, d);
+    }
+
+    private void closeDirectory() {
+        if (fd >= 0) posix.close(fd);
+        fd = -1;
+        dir = null;
+    }
+
+    @Override
+    public void close() {
+        closeDirectory();
+        posix.close();
+    }
+}

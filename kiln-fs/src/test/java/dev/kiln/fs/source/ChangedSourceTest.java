@@ -1,0 +1,135 @@
+package dev.kiln.fs.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kiln.fs.ImageWriter;
+import dev.kiln.fs.Progress;
+import dev.kiln.fs.Tree;
+import dev.kiln.fs.cpio.CpioWriter;
+import dev.kiln.fs.erofs.ErofsWriter;
+import dev.kiln.fs.testing.SampleTree;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A small host file that changes between the walk and the writer's read of it: every writer
+ * fails with a message naming it, never hangs on what replaced it, and never writes what a
+ * replacing symlink points to. Small files are the ones read relative to their directory
+ * ({@code DirectoryReader}); there are enough of them that the EROFS writer reads them on its pool.
+ */
+class ChangedSourceTest {
+    @TempDir Path tmp;
+
+    private static final String VICTIM = "f050";
+
+    private Tree walk(Path dir) throws IOException {
+        return Sources.build(List.of(Sources.parse(dir.toString(), Ownership.ROOT, Ownership.KEEP)), Excludes.NONE,
+                new MtimePolicy.Keep());
+    }
+
+    private Path tree() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("src/sub"));
+        for (int i = 0; i < 100; i++) Files.writeString(dir.resolve(String.format("f%03d", i)), "file " + i + "\n");
+        Files.write(tmp.resolve("big"), new byte[10_000]);
+        return tmp.resolve("src");
+    }
+
+    private static ImageWriter writer(String format) {
+        return switch (format) {
+            case "erofs" -> new ErofsWriter(new ErofsWriter.Options(ErofsWriter.Algorithm.NONE, 9, 65536, new UUID(1, 2), 0));
+            case "erofs-lz4" -> new ErofsWriter(new ErofsWriter.Options(ErofsWriter.Algorithm.LZ4, 9, 65536, new UUID(1, 2), 0));
+            default -> new CpioWriter(CpioWriter.Options.defaults());
+        };
+    }
+
+    /** Writes on another thread so that a hang fails the test instead of stalling the suite. */
+    private void write(Tree tree, String format) throws Throwable {
+        Path out = tmp.resolve("out." + format);
+        CompletableFuture<Void> done = CompletableFuture.runAsync(() -> {
+            try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ)) {
+                writer(format).write(tree, ch, Progress.NONE);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            done.get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+            throw cause;
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
+    void unchangedFilesAreWritten(String format) throws Throwable {
+        write(walk(tree()), format); // the baseline: the failures below come from the change alone
+        assertThat(tmp.resolve("out." + format)).isNotEmptyFile();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
+    void aFileThatGrewFails(String format) throws Throwable {
+        Path dir = tree();
+        Tree tree = walk(dir);
+        Files.writeString(dir.resolve("sub").resolve(VICTIM), "file 50 and more\n");
+        // EROFS says what it found (17 bytes now), cpio that the file grew.
+        assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM)
+                .satisfies(e -> assertThat(e.getMessage()).containsAnyOf("found 17", "grew"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
+    void aFileThatShrankFails(String format) throws Throwable {
+        Path dir = tree();
+        Tree tree = walk(dir);
+        Files.writeString(dir.resolve("sub").resolve(VICTIM), "f\n");
+        assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
+    void aDeletedFileFails(String format) throws Throwable {
+        Path dir = tree();
+        Tree tree = walk(dir);
+        Files.delete(dir.resolve("sub").resolve(VICTIM));
+        assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM).hasMessageContaining("no such file");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
+    void aFileReplacedByAFifoFailsWithoutWaitingForAWriter(String format) throws Throwable {
+        Path dir = tree();
+        Tree tree = walk(dir);
+        Path victim = dir.resolve("sub").resolve(VICTIM);
+        Files.delete(victim);
+        SampleTree.run("mkfifo", victim.toString());
+        assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
+    void aFileReplacedByASymlinkIsNotFollowed(String format) throws Throwable {
+        Path dir = tree();
+        Tree tree = walk(dir);
+        Path victim = dir.resolve("sub").resolve(VICTIM);
+        // Same size as the original, so only refusing to follow the link can notice.
+        Path other = Files.writeString(tmp.resolve("other"), "FILE 50\n");
+        Files.delete(victim);
+        Files.createSymbolicLink(victim, other);
+        assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM).hasMessageContaining("symbolic link");
+    }
+}
