@@ -80,12 +80,22 @@ class ChangedSourceTest {
         assertThat(tmp.resolve("out." + format)).isNotEmptyFile();
     }
 
+    private interface Change {
+        void apply(Path victim) throws IOException;
+    }
+
+    /** The tree as walked, with {@link #VICTIM} then changed on the host by {@code change}. */
+    private Tree walkThen(Change change) throws IOException {
+        Path dir = tree();
+        Tree walked = walk(dir);
+        change.apply(dir.resolve("sub").resolve(VICTIM));
+        return walked;
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
     void aFileThatGrewFails(String format) throws Throwable {
-        Path dir = tree();
-        Tree tree = walk(dir);
-        Files.writeString(dir.resolve("sub").resolve(VICTIM), "file 50 and more\n");
+        Tree tree = walkThen(victim -> Files.writeString(victim, "file 50 and more\n"));
         // EROFS says what it found (17 bytes now), cpio that the file grew.
         assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM)
                 .satisfies(e -> assertThat(e.getMessage()).containsAnyOf("found 17", "grew"));
@@ -94,42 +104,36 @@ class ChangedSourceTest {
     @ParameterizedTest
     @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
     void aFileThatShrankFails(String format) throws Throwable {
-        Path dir = tree();
-        Tree tree = walk(dir);
-        Files.writeString(dir.resolve("sub").resolve(VICTIM), "f\n");
+        Tree tree = walkThen(victim -> Files.writeString(victim, "f\n"));
         assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
     void aDeletedFileFails(String format) throws Throwable {
-        Path dir = tree();
-        Tree tree = walk(dir);
-        Files.delete(dir.resolve("sub").resolve(VICTIM));
+        Tree tree = walkThen(Files::delete);
         assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM).hasMessageContaining("no such file");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
     void aFileReplacedByAFifoFailsWithoutWaitingForAWriter(String format) throws Throwable {
-        Path dir = tree();
-        Tree tree = walk(dir);
-        Path victim = dir.resolve("sub").resolve(VICTIM);
-        Files.delete(victim);
-        SampleTree.run("mkfifo", victim.toString());
+        Tree tree = walkThen(victim -> {
+            Files.delete(victim);
+            SampleTree.run("mkfifo", victim.toString());
+        });
         assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"erofs", "erofs-lz4", "cpio"})
     void aFileReplacedByASymlinkIsNotFollowed(String format) throws Throwable {
-        Path dir = tree();
-        Tree tree = walk(dir);
-        Path victim = dir.resolve("sub").resolve(VICTIM);
         // Same size as the original, so only refusing to follow the link can notice.
         Path other = Files.writeString(tmp.resolve("other"), "FILE 50\n");
-        Files.delete(victim);
-        Files.createSymbolicLink(victim, other);
+        Tree tree = walkThen(victim -> {
+            Files.delete(victim);
+            Files.createSymbolicLink(victim, other);
+        });
         assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(VICTIM).hasMessageContaining("symbolic link");
     }
 }
