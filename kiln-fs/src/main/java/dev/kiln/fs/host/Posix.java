@@ -290,11 +290,11 @@ public final class Posix implements AutoCloseable {
 
     /**
      * Reads the file {@code name} of the open directory {@code dirFd} into {@code dst}: all of it
-     * when it fits, else the first {@code dst.byteSize()} bytes. Returns the count read. One
-     * short system call per step, where a {@code RandomAccessFile} also stats the file and
-     * registers a cleaner: most of the cost of reading a small file. The file is opened without
-     * following a symlink and without waiting for a writer, so an entry replaced since it was
-     * listed fails or reads short instead of hanging. {@code dir} is for messages.
+     * when it fits, else the first {@code dst.byteSize()} bytes. Returns the count read. For a
+     * small file that is openat, read and close, where a {@code RandomAccessFile} also stats
+     * the file and registers a cleaner. The file is opened without following a symlink and
+     * without waiting for a fifo's writer, so an entry replaced since it was listed fails or
+     * reads short instead of hanging. {@code dir} is for messages.
      */
     public int readFile(int dirFd, byte[] name, MemorySegment dst, Path dir) throws IOException {
         int fd;
