@@ -14,7 +14,7 @@ import java.util.List;
  * need and what makes output independent of directory enumeration order.
  */
 public final class EntryPath implements Comparable<EntryPath> {
-    public static final EntryPath ROOT = new EntryPath("", true);
+    public static final EntryPath ROOT = new EntryPath("", null);
 
     private final String value;
     /**
@@ -34,12 +34,9 @@ public final class EntryPath implements Comparable<EntryPath> {
 
     /**
      * For values built from parts that are already valid (a path plus a checked name): checking
-     * the whole string again for every entry of every tree showed up in profiles.
+     * the whole string again for every entry of every tree showed up in profiles. {@code name}
+     * is the last component when the caller has it as a String of its own, else null.
      */
-    private EntryPath(String value, boolean checked) {
-        this(value, null);
-    }
-
     private EntryPath(String value, String name) {
         this.value = value;
         this.name = name;
@@ -135,7 +132,7 @@ public final class EntryPath implements Comparable<EntryPath> {
     public EntryPath parent() {
         if (isRoot()) return null;
         int i = value.lastIndexOf('/');
-        return i < 0 ? ROOT : new EntryPath(value.substring(0, i), true);
+        return i < 0 ? ROOT : new EntryPath(value.substring(0, i), null);
     }
 
     public EntryPath resolve(String name) {
@@ -144,7 +141,7 @@ public final class EntryPath implements Comparable<EntryPath> {
 
     public EntryPath resolve(EntryPath child) {
         if (child.isRoot()) return this;
-        return isRoot() ? child : new EntryPath(value + "/" + child.value, true);
+        return isRoot() ? child : new EntryPath(value + "/" + child.value, null);
     }
 
     /**

@@ -139,8 +139,8 @@ public final class ErofsWriter implements ImageWriter {
                     DirectoryBuilder.seal(d);
                     n.nlink = 2 + d.subdirs;
                 }
-                n.chooseVersion(buildTime);
-                if (n.isDirectory()) planDirectory(n);
+                n.chooseVersion(buildTime); // decides the inode's size, which planDirectory needs
+                if (n instanceof Inode.Dir d) planDirectory(d);
             }
 
             // The root goes right after the shared xattrs so its nid fits the superblock's 16 bits.
@@ -230,7 +230,7 @@ public final class ErofsWriter implements ImageWriter {
         }
 
         /** Directories are never compressed; the last partial block is inlined when it fits. */
-        private void planDirectory(Inode d) {
+        private void planDirectory(Inode.Dir d) {
             int tail = (int) (d.size % BLOCK_SIZE);
             boolean inlined = tail > 0 && d.inodeSize() + d.xattrSize() + tail <= BLOCK_SIZE;
             d.layout = inlined ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
