@@ -35,6 +35,18 @@ public final class AotTraining {
             else for (int j = 0; j < 8192; j++) mixed[i + j] = (byte) ("kiln builds images " + (i + j) / 64).charAt(j % 19);
         }
         Files.write(src.resolve("mixed.bin"), mixed);
+        // Real binary code and one long text: long runs of both keep the compressors' rarer
+        // branches (a candidate that agrees at both probes but is no longer, a match running into
+        // the block's end) in the profile, which short source files alone never reach.
+        Path jvm = Path.of(System.getProperty("java.home"), "lib", "server", "libjvm.so");
+        if (Files.isRegularFile(jvm)) {
+            try (var in = Files.newInputStream(jvm)) {
+                Files.write(src.resolve("code.bin"), in.readNBytes(4 << 20));
+            }
+        }
+        try (var walk = Files.walk(src.resolve("text")); var all = Files.newOutputStream(src.resolve("all.txt"))) {
+            for (Path p : (Iterable<Path>) walk.filter(Files::isRegularFile).sorted()::iterator) all.write(Files.readAllBytes(p));
+        }
         Files.createLink(src.resolve("mixed.link"), src.resolve("mixed.bin"));
         Files.createSymbolicLink(src.resolve("sym"), Path.of("mixed.bin"));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
