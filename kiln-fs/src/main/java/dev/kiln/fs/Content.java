@@ -7,6 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -131,15 +134,36 @@ public interface Content {
 
         public long size() { return length; }
 
+        /**
+         * The file, opened for reading. A file found by a walk is not followed if it has become a
+         * symlink since (the open fails), so the image never holds what such a link points to.
+         */
+        public FileChannel openChannel() throws IOException {
+            Path file = file();
+            try {
+                return wholeFile ? FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)
+                        : FileChannel.open(file, StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                throw new NoSuchFileException(file.toString(), null, "no such file or directory");
+            } catch (IOException e) {
+                // NIO's messages for these leave out the file, or the reason.
+                String reason = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
+                if (reason != null && reason.startsWith("Too many levels of symbolic links")) {
+                    reason = "a symbolic link now, where the source had a file";
+                }
+                throw new FileSystemException(file.toString(), null, reason);
+            }
+        }
+
         public InputStream open() throws IOException {
-            FileChannel ch = FileChannel.open(file(), StandardOpenOption.READ);
+            FileChannel ch = openChannel();
             ch.position(offset);
             return new BoundedInputStream(Channels.newInputStream(ch), length);
         }
 
         @Override public void writeTo(WritableByteChannel out) throws IOException {
             Path file = file();
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            try (FileChannel ch = openChannel()) {
                 long pos = offset, end = offset + length;
                 while (pos < end) {
                     long n = ch.transferTo(pos, end - pos, out);

@@ -21,7 +21,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -290,7 +289,7 @@ public final class CpioWriter implements ImageWriter {
                 }
             }
             buf.limit(s.wholeFile() ? end + 1 : end);
-            try (FileChannel ch = FileChannel.open(s.file(), StandardOpenOption.READ)) {
+            try (FileChannel ch = s.openChannel()) {
                 long pos = s.offset();
                 while (buf.position() < end) {
                     int n = ch.read(buf, pos);

@@ -1,6 +1,9 @@
 package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.Await;
+import dev.kiln.fs.Content;
+import dev.kiln.fs.host.DirectoryReader;
+import dev.kiln.fs.host.Posix;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,11 +108,12 @@ final class CompressionPipeline implements AutoCloseable {
     }
 
     private void produce() {
-        try {
+        try (DirectoryReader dirs = new DirectoryReader()) {
             Batch b = take();
+            byte[] probe = new byte[1];
             for (Inode f : files) {
                 long size = f.size;
-                try (InputStream in = f.content.open()) {
+                try (FileReader in = open(f, dirs)) {
                     long off = 0;
                     while (off < size) {
                         int len = (int) Math.min(BATCH_BYTES, size - off);
@@ -117,12 +121,13 @@ final class CompressionPipeline implements AutoCloseable {
                             submit(b);
                             b = take();
                         }
-                        int n = in.readNBytes(b.in, b.inUsed, len);
+                        int n = in.read(b.in, b.inUsed, len);
                         if (n != len) throw DataWriter.changed(f, size, off + n);
                         b.segments.add(new Segment(f, off, b.inUsed, len, off + len == size));
                         b.inUsed += len;
                         off += len;
                     }
+                    if (in.read(probe, 0, 1) != 0) throw DataWriter.changed(f, size, sizeNow(f, size + 1));
                 }
             }
             if (b.segments.isEmpty()) free.add(b);
@@ -132,6 +137,60 @@ final class CompressionPipeline implements AutoCloseable {
             // close() stops us: nobody is waiting for more batches.
         } catch (Throwable t) {
             done.add(CompletableFuture.failedFuture(t));
+        }
+    }
+
+    /** One file's bytes in order, read until a range is full or the file ends. */
+    private interface FileReader extends AutoCloseable {
+        int read(byte[] dst, int off, int len) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
+    /**
+     * A file found by a walk is opened relative to its directory, without following a symlink or
+     * waiting for a fifo (one replaced since the walk fails instead of hanging), and read straight
+     * into the batch; any other content through its stream, whose bound stops at the announced size.
+     */
+    private static FileReader open(Inode f, DirectoryReader dirs) throws IOException {
+        if (f.content instanceof Content.Slice s) {
+            int fd = dirs.open(s);
+            if (fd >= 0) {
+                Posix posix = dirs.posix();
+                return new FileReader() {
+                    @Override
+                    public int read(byte[] dst, int off, int len) throws IOException {
+                        return posix.read(fd, dst, off, len, s.file());
+                    }
+
+                    @Override
+                    public void close() {
+                        posix.close(fd);
+                    }
+                };
+            }
+        }
+        InputStream in = f.content.open();
+        return new FileReader() {
+            @Override
+            public int read(byte[] dst, int off, int len) throws IOException {
+                return in.readNBytes(dst, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                in.close();
+            }
+        };
+    }
+
+    /** For the message about a file that grew: its size now, if it can be had. */
+    private static long sizeNow(Inode f, long atLeast) {
+        try {
+            return f.content instanceof Content.Slice s ? java.nio.file.Files.size(s.file()) : atLeast;
+        } catch (IOException e) {
+            return atLeast;
         }
     }
 

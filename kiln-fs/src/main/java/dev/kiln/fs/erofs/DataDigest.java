@@ -5,7 +5,6 @@ import dev.kiln.fs.Content;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +44,7 @@ final class DataDigest implements AutoCloseable {
     void hostFile(Inode n, Content.Slice s, long len) {
         tasks.add(pool.submit(() -> {
             CRC32 crc = new CRC32();
-            try (FileChannel ch = FileChannel.open(s.file(), StandardOpenOption.READ)) {
+            try (FileChannel ch = s.openChannel()) {
                 long done = 0;
                 while (done < len) {
                     buffer.clear().limit((int) Math.min(buffer.capacity(), len - done));

@@ -10,7 +10,6 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32;
 
 /**
@@ -49,7 +48,7 @@ final class DataWriter {
                 System.arraycopy(b.data(), (int) full, tail, 0, tailLen);
             }
             case Content.Slice s -> {
-                try (FileChannel ch = FileChannel.open(s.file(), StandardOpenOption.READ)) {
+                try (FileChannel ch = s.openChannel()) {
                     if (full > 0) {
                         out.position(pos);
                         long done = 0;

@@ -25,8 +25,28 @@ public final class DirectoryReader implements AutoCloseable {
      * way: the caller then reads it as any other content.
      */
     public int read(Content.Slice s, MemorySegment dst) throws IOException {
+        if (!enter(s)) return -1;
+        return posix.readFile(fd, s.fileName().getBytes(StandardCharsets.UTF_8), dst, s.directory());
+    }
+
+    /**
+     * Opens {@code s} for reading, as {@link #read} does (the caller reads it with {@link #posix}
+     * and closes it). Returns -1 under the same conditions as {@link #read}.
+     */
+    public int open(Content.Slice s) throws IOException {
+        if (!enter(s)) return -1;
+        return posix.openFile(fd, s.fileName().getBytes(StandardCharsets.UTF_8), s.directory());
+    }
+
+    /** The instance that reads files opened by {@link #open}. */
+    public Posix posix() {
+        return posix;
+    }
+
+    /** Makes {@code s}'s directory the open one; false when {@code s} cannot be read this way. */
+    private boolean enter(Content.Slice s) {
         Path d = s.directory();
-        if (d == null || !s.wholeFile()) return -1;
+        if (d == null || !s.wholeFile()) return false;
         if (!d.equals(dir)) {
             closeDirectory();
             dir = d;
@@ -36,8 +56,7 @@ public final class DirectoryReader implements AutoCloseable {
                 fd = -1; // e.g. a symlinked source root: its files take the general path
             }
         }
-        if (fd < 0) return -1;
-        return posix.readFile(fd, s.fileName().getBytes(StandardCharsets.UTF_8), dst, d);
+        return fd >= 0;
     }
 
     private void closeDirectory() {

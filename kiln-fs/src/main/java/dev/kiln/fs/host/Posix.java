@@ -86,6 +86,17 @@ public final class Posix implements AutoCloseable {
                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     }
 
+    /**
+     * read(2) straight into a Java array: a critical downcall may take a heap segment, which saves
+     * the copy through a native buffer that FileChannel and RandomAccessFile make. The collector
+     * waits while it runs, which for a read of at most a few MiB from the page cache is a
+     * millisecond or two.
+     */
+    private static final class ReadHeap {
+        static final MethodHandle H = LINKER.downcallHandle(symbol("read"), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), CAPTURE, Linker.Option.critical(true));
+    }
+
     private static final class Close {
         static final MethodHandle H = handle("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     }
@@ -297,13 +308,7 @@ public final class Posix implements AutoCloseable {
      * reads short instead of hanging. {@code dir} is for messages.
      */
     public int readFile(int dirFd, byte[] name, MemorySegment dst, Path dir) throws IOException {
-        int fd;
-        try {
-            fd = (int) Openat.H.invokeExact(errno, dirFd, cBytes(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-        if (fd < 0) throw error("open", at(dir, name));
+        int fd = openFile(dirFd, name, dir);
         try {
             long done = 0;
             while (done < dst.byteSize()) {
@@ -321,6 +326,44 @@ public final class Posix implements AutoCloseable {
         } finally {
             close(fd);
         }
+    }
+
+    /**
+     * Opens the file {@code name} of the open directory {@code dirFd} for reading, as
+     * {@link #readFile} does: not following a symlink, not waiting for a fifo's writer.
+     * {@code dir} is for messages.
+     */
+    public int openFile(int dirFd, byte[] name, Path dir) throws IOException {
+        int fd;
+        try {
+            fd = (int) Openat.H.invokeExact(errno, dirFd, cBytes(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (fd < 0) throw error("open", at(dir, name));
+        return fd;
+    }
+
+    /**
+     * Reads from {@code fd} into {@code dst[off, off+len)} until that is full or the file ends;
+     * returns the count read. {@code file} is for messages.
+     */
+    public int read(int fd, byte[] dst, int off, int len, Path file) throws IOException {
+        java.util.Objects.checkFromIndexSize(off, len, dst.length);
+        MemorySegment heap = MemorySegment.ofArray(dst);
+        int done = 0;
+        while (done < len) {
+            long n;
+            try {
+                n = (long) ReadHeap.H.invokeExact(errno, fd, heap.asSlice(off + done), (long) (len - done));
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (n < 0) throw error("read", file);
+            if (n == 0) break;
+            done += (int) n;
+        }
+        return done;
     }
 
     /** The fd meaning "relative to the working directory" (absolute paths ignore it). */
