@@ -45,7 +45,7 @@ rt = stats["kiln"][0] / stats["mkfs.erofs"][0]
 rs = size["kiln"] / size["mkfs.erofs"]
 for name in ["kiln", "mkfs.erofs"]:
     med, m, s = stats[name]
-    extra = f"{rt:.2f}× | {rs:.3f}×" if name == "kiln" else " | "
+    extra = f"{rt:.3f}× | {rs:.3f}×" if name == "kiln" else " | "
     print(f"| {tree} | {mode} | {name} | {med:.2f} | {m:.2f} ± {s:.2f} | {size[name]/1e6:.1f} | {rss[name]} | {extra} |")
 PY
   done
