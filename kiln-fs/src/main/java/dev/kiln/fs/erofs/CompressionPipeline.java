@@ -7,6 +7,7 @@ import dev.kiln.fs.host.Posix;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -188,7 +189,7 @@ final class CompressionPipeline implements AutoCloseable {
     /** For the message about a file that grew: its size now, if it can be had. */
     private static long sizeNow(Inode f, long atLeast) {
         try {
-            return f.content instanceof Content.Slice s ? java.nio.file.Files.size(s.file()) : atLeast;
+            return f.content instanceof Content.Slice s ? Files.size(s.file()) : atLeast;
         } catch (IOException e) {
             return atLeast;
         }

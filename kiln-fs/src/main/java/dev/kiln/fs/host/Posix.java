@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The few libc calls kiln needs that NIO does not offer: full st_mode (setuid/setgid/sticky),
@@ -349,7 +350,7 @@ public final class Posix implements AutoCloseable {
      * returns the count read. {@code file} is for messages.
      */
     public int read(int fd, byte[] dst, int off, int len, Path file) throws IOException {
-        java.util.Objects.checkFromIndexSize(off, len, dst.length);
+        Objects.checkFromIndexSize(off, len, dst.length);
         MemorySegment heap = MemorySegment.ofArray(dst);
         int done = 0;
         while (done < len) {
