@@ -82,18 +82,13 @@ public final class Posix implements AutoCloseable {
                 CAPTURE, Linker.Option.firstVariadicArg(3));
     }
 
-    private static final class Read {
-        static final MethodHandle H = handle("read", FunctionDescriptor.of(ValueLayout.JAVA_LONG,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    }
-
     /**
-     * read(2) straight into a Java array: a critical downcall may take a heap segment, which saves
-     * the copy through a native buffer that FileChannel and RandomAccessFile make. The collector
-     * waits while it runs, which for a read of at most a few MiB from the page cache is a
-     * millisecond or two.
+     * A critical downcall, so that read(2) may fill a Java array directly: that saves the copy
+     * through a native buffer that FileChannel and RandomAccessFile make. The collector waits
+     * while it runs, which for a read of at most a few MiB from the page cache is a millisecond
+     * or two.
      */
-    private static final class ReadHeap {
+    private static final class Read {
         static final MethodHandle H = LINKER.downcallHandle(symbol("read"), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), CAPTURE, Linker.Option.critical(true));
     }
@@ -311,19 +306,9 @@ public final class Posix implements AutoCloseable {
     public int readFile(int dirFd, byte[] name, MemorySegment dst, Path dir) throws IOException {
         int fd = openFile(dirFd, name, dir);
         try {
-            long done = 0;
-            while (done < dst.byteSize()) {
-                long n;
-                try {
-                    n = (long) Read.H.invokeExact(errno, fd, dst.asSlice(done), dst.byteSize() - done);
-                } catch (Throwable t) {
-                    throw new IllegalStateException(t);
-                }
-                if (n < 0) throw error("read", at(dir, name));
-                if (n == 0) break;
-                done += n;
-            }
-            return (int) done;
+            long n = readFully(fd, dst);
+            if (n < 0) throw error("read", at(dir, name));
+            return (int) n;
         } finally {
             close(fd);
         }
@@ -351,18 +336,24 @@ public final class Posix implements AutoCloseable {
      */
     public int read(int fd, byte[] dst, int off, int len, Path file) throws IOException {
         Objects.checkFromIndexSize(off, len, dst.length);
-        MemorySegment heap = MemorySegment.ofArray(dst);
-        int done = 0;
-        while (done < len) {
+        long n = readFully(fd, MemorySegment.ofArray(dst).asSlice(off, len));
+        if (n < 0) throw error("read", file);
+        return (int) n;
+    }
+
+    /** Reads into {@code dst} until it is full or the file ends: the count, or -1 with errno set. */
+    private long readFully(int fd, MemorySegment dst) {
+        long done = 0;
+        while (done < dst.byteSize()) {
             long n;
             try {
-                n = (long) ReadHeap.H.invokeExact(errno, fd, heap.asSlice(off + done), (long) (len - done));
+                n = (long) Read.H.invokeExact(errno, fd, dst.asSlice(done), dst.byteSize() - done);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
-            if (n < 0) throw error("read", file);
+            if (n < 0) return -1;
             if (n == 0) break;
-            done += (int) n;
+            done += n;
         }
         return done;
     }
