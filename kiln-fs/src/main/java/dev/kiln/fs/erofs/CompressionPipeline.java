@@ -7,7 +7,6 @@ import dev.kiln.fs.host.Posix;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -128,7 +127,7 @@ final class CompressionPipeline implements AutoCloseable {
                         b.inUsed += len;
                         off += len;
                     }
-                    if (in.read(probe, 0, 1) != 0) throw DataWriter.changed(f, size, sizeNow(f, size + 1));
+                    if (in.read(probe, 0, 1) != 0) throw DataWriter.changed(f, size, DataWriter.sizeNow(f.content, size + 1));
                 }
             }
             if (b.segments.isEmpty()) free.add(b);
@@ -184,15 +183,6 @@ final class CompressionPipeline implements AutoCloseable {
                 in.close();
             }
         };
-    }
-
-    /** For the message about a file that grew: its size now, if it can be had. */
-    private static long sizeNow(Inode f, long atLeast) {
-        try {
-            return f.content instanceof Content.Slice s ? Files.size(s.file()) : atLeast;
-        } catch (IOException e) {
-            return atLeast;
-        }
     }
 
     private Batch take() throws InterruptedException {

@@ -10,6 +10,9 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.zip.CRC32;
 
 /**
@@ -175,6 +178,19 @@ final class DataWriter {
     void writeFully(ByteBuffer b, long pos) throws IOException {
         out.position(pos);
         while (b.hasRemaining()) out.write(b);
+    }
+
+    /**
+     * For the message about a file that grew: a host file's size now (not following a symlink),
+     * or {@code atLeast} when that cannot be had or is less.
+     */
+    static long sizeNow(Content content, long atLeast) {
+        if (!(content instanceof Content.Slice s)) return atLeast;
+        try {
+            return Math.max(atLeast, Files.readAttributes(s.file(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size());
+        } catch (IOException e) {
+            return atLeast;
+        }
     }
 
     /** The error for a file whose size is not what the tree said; the other readers of file data use it too. */

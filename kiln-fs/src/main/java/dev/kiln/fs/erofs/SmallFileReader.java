@@ -6,9 +6,6 @@ import dev.kiln.fs.host.DirectoryReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -62,20 +59,11 @@ final class SmallFileReader implements AutoCloseable {
                     }
                     // Not re-read the general way: what replaced the file may be a fifo, whose
                     // plain open would wait for a writer.
-                    if (got >= 0) throw DataWriter.changed(n, size, got <= size ? got : sizeNow(s, got));
+                    if (got >= 0) throw DataWriter.changed(n, size, got <= size ? got : DataWriter.sizeNow(s, got));
                 }
                 byte[] bytes = DataWriter.readSmall(n.content, size, n, buf);
                 n.bodyAt = store.copyOf(bytes, 0, size);
             }
-        }
-    }
-
-    /** For the message about a file that grew: its size now, or at least what was read. */
-    private static long sizeNow(Content.Slice s, long atLeast) {
-        try {
-            return Math.max(atLeast, Files.readAttributes(s.file(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size());
-        } catch (IOException e) {
-            return atLeast;
         }
     }
 
