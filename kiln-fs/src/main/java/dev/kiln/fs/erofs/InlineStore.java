@@ -92,9 +92,7 @@ final class InlineStore implements AutoCloseable {
 
     /** The address of a copy of {@code src[off, off+len)} that lives until {@link #close}. */
     long copyOf(byte[] src, int off, int len) {
-        MemorySegment dst = take(len);
-        MemorySegment.copy(src, off, dst, ValueLayout.JAVA_BYTE, 0, len);
-        return dst.address();
+        return copyOf(MemorySegment.ofArray(src).asSlice(off, len));
     }
 
     /** The address of a copy of {@code src} that lives until {@link #close}. */
