@@ -11,4 +11,13 @@ public interface ImageWriter {
      * about content bytes as they are written.
      */
     void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException;
+
+    /**
+     * A feed for the files of the tree this writer will be given next, so it can start on their
+     * data before the tree is complete; null (the default) when the writer has no use for one.
+     * The caller closes it once the image is written or the build failed.
+     */
+    default FileFeed feed() {
+        return null;
+    }
 }

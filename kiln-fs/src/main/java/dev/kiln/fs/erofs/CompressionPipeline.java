@@ -2,6 +2,8 @@ package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.Await;
 import dev.kiln.fs.Content;
+import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.FileFeed;
 import dev.kiln.fs.host.DirectoryReader;
 import dev.kiln.fs.host.Posix;
 import dev.kiln.fs.lz4.Lz4Compressor;
@@ -27,13 +29,23 @@ import java.util.function.Supplier;
  * compressor; the writer takes finished batches strictly in submission order. A fixed number of
  * batch buffers circulates, so memory stays at a few MiB per worker whatever the file sizes,
  * and since how data is cut depends only on file sizes the output never depends on timing.
+ *
+ * <p>The files arrive either all at once ({@link #of}) or one by one while a source is still
+ * being walked, as a {@link FileFeed}: compression then starts during the walk, on the cores the
+ * walk leaves idle, and the writer takes the pipeline over if the finished tree holds the same
+ * files in the same order ({@link #fedExactly}).
  */
-final class CompressionPipeline implements AutoCloseable {
+final class CompressionPipeline implements FileFeed {
     static final int BATCH_BYTES = 4 << 20;
+
+    /** Whether a file is worth compressing: one of a block or less cannot save a block. */
+    static boolean worthCompressing(long size) {
+        return size > ErofsFormat.BLOCK_SIZE;
+    }
 
     /** One piece of one file inside a batch, with its compressed result once the batch is done. */
     static final class Segment {
-        final Inode inode;
+        final Content content;
         final long fileOffset;
         final int inOff;
         final int length;
@@ -43,8 +55,8 @@ final class CompressionPipeline implements AutoCloseable {
         int outLen;
         final PclusterPacker.Extents extents = new PclusterPacker.Extents();
 
-        Segment(Inode inode, long fileOffset, int inOff, int length, boolean last) {
-            this.inode = inode;
+        Segment(Content content, long fileOffset, int inOff, int length, boolean last) {
+            this.content = content;
             this.fileOffset = fileOffset;
             this.inOff = inOff;
             this.length = length;
@@ -59,9 +71,20 @@ final class CompressionPipeline implements AutoCloseable {
         final List<Segment> segments = new ArrayList<>();
     }
 
+    /** A file to compress; named in messages by its inode, or by the path a feed gave. */
+    private record Job(Content content, Inode inode, EntryPath path) {
+        EntryPath where() {
+            return inode != null ? inode.path() : path;
+        }
+    }
+
+    private static final Job NO_MORE = new Job(null, null, null);
     private static final Future<Batch> END = CompletableFuture.completedFuture(null);
 
-    private final List<Inode> files;
+    private final LinkedBlockingQueue<Job> jobs = new LinkedBlockingQueue<>();
+    /** What a feed told, in order, to compare with the finished tree; null for {@link #of}. */
+    private final List<Content> fed;
+    private volatile boolean ended;
     private final ExecutorService workers;
     private final ThreadLocal<PclusterPacker> packers;
     private final ArrayBlockingQueue<Batch> free;
@@ -72,10 +95,28 @@ final class CompressionPipeline implements AutoCloseable {
     private Batch current;
     private int next;
 
-    /** {@code probe}: see {@link PclusterPacker#PclusterPacker}. */
-    CompressionPipeline(List<Inode> files, Supplier<Lz4Compressor> compressors, int pclusterSize, boolean probe, int threads) {
-        this.files = files;
-        this.maxBatches = threads + 2;
+    /** A pipeline over {@code files}, all known now. {@code probe}: see {@link PclusterPacker#PclusterPacker}. */
+    static CompressionPipeline of(List<Inode> files, Supplier<Lz4Compressor> compressors, int pclusterSize,
+                                  boolean probe, int threads) {
+        CompressionPipeline p = new CompressionPipeline(compressors, pclusterSize, probe, threads, false);
+        for (Inode f : files) p.jobs.add(new Job(f.content, f, null));
+        p.jobs.add(NO_MORE);
+        return p;
+    }
+
+    /**
+     * A pipeline that compresses files as a {@link FileFeed} tells them. It may run further ahead
+     * than one fed all at once: nothing consumes its batches until the walk and the layout are
+     * done, and with only two batches per worker in circulation it stalled before the walk ended.
+     */
+    static CompressionPipeline fed(Supplier<Lz4Compressor> compressors, int pclusterSize, boolean probe, int threads) {
+        return new CompressionPipeline(compressors, pclusterSize, probe, threads, true);
+    }
+
+    private CompressionPipeline(Supplier<Lz4Compressor> compressors, int pclusterSize, boolean probe, int threads,
+                                boolean fed) {
+        this.fed = fed ? new ArrayList<>() : null;
+        this.maxBatches = threads + (fed ? FED_EXTRA_BATCHES : 2);
         this.free = new ArrayBlockingQueue<>(maxBatches);
         this.packers = ThreadLocal.withInitial(() -> new PclusterPacker(compressors.get(), pclusterSize, probe));
         this.workers = Executors.newFixedThreadPool(threads, r -> {
@@ -86,6 +127,34 @@ final class CompressionPipeline implements AutoCloseable {
         this.producer = new Thread(this::produce, "kiln-erofs-read");
         producer.setDaemon(true);
         producer.start();
+    }
+
+    /** Batches beyond one per worker when fed (see {@link #fed}); each holds up to 8 MiB, input and output. */
+    private static final int FED_EXTRA_BATCHES = 6;
+
+    @Override
+    public void file(EntryPath path, Content content) {
+        if (!worthCompressing(content.size())) return;
+        fed.add(content);
+        jobs.add(new Job(content, null, path));
+    }
+
+    @Override
+    public void end() {
+        ended = true;
+        jobs.add(NO_MORE);
+    }
+
+    /**
+     * Whether the feed ended having told exactly {@code files}' contents, in order: then this
+     * pipeline's batches are what {@link #of} would make of them.
+     */
+    boolean fedExactly(List<Inode> files) {
+        if (!ended || fed.size() != files.size()) return false;
+        for (int i = 0; i < files.size(); i++) {
+            if (fed.get(i) != files.get(i).content) return false;
+        }
+        return true;
     }
 
     /** The next segment in file order; the previous batch is recycled when this moves past it. */
@@ -111,9 +180,10 @@ final class CompressionPipeline implements AutoCloseable {
         try (DirectoryReader dirs = new DirectoryReader()) {
             Batch b = take();
             byte[] probe = new byte[1];
-            for (Inode f : files) {
-                long size = f.size;
-                try (FileReader in = open(f, dirs)) {
+            for (Job f = jobs.take(); f != NO_MORE; f = jobs.take()) {
+                Content content = f.content;
+                long size = content.size();
+                try (FileReader in = open(content, dirs)) {
                     long off = 0;
                     while (off < size) {
                         int len = (int) Math.min(BATCH_BYTES, size - off);
@@ -122,12 +192,14 @@ final class CompressionPipeline implements AutoCloseable {
                             b = take();
                         }
                         int n = in.read(b.in, b.inUsed, len);
-                        if (n != len) throw DataWriter.changed(f, size, off + n);
-                        b.segments.add(new Segment(f, off, b.inUsed, len, off + len == size));
+                        if (n != len) throw DataWriter.changed(f.where(), size, off + n);
+                        b.segments.add(new Segment(content, off, b.inUsed, len, off + len == size));
                         b.inUsed += len;
                         off += len;
                     }
-                    if (in.read(probe, 0, 1) != 0) throw DataWriter.changed(f, size, DataWriter.sizeNow(f.content, size + 1));
+                    if (in.read(probe, 0, 1) != 0) {
+                        throw DataWriter.changed(f.where(), size, DataWriter.sizeNow(content, size + 1));
+                    }
                 }
             }
             if (b.segments.isEmpty()) free.add(b);
@@ -153,8 +225,8 @@ final class CompressionPipeline implements AutoCloseable {
      * waiting for a fifo (one replaced since the walk fails instead of hanging), and read straight
      * into the batch; any other content through its stream, whose bound stops at the announced size.
      */
-    private static FileReader open(Inode f, DirectoryReader dirs) throws IOException {
-        if (f.content instanceof Content.Slice s) {
+    private static FileReader open(Content content, DirectoryReader dirs) throws IOException {
+        if (content instanceof Content.Slice s) {
             int fd = dirs.open(s);
             if (fd >= 0) {
                 Posix posix = dirs.posix();
@@ -171,7 +243,7 @@ final class CompressionPipeline implements AutoCloseable {
                 };
             }
         }
-        InputStream in = f.content.open();
+        InputStream in = content.open();
         return new FileReader() {
             @Override
             public int read(byte[] dst, int off, int len) throws IOException {

@@ -3,6 +3,7 @@ package dev.kiln.fs.erofs;
 import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
 
 import dev.kiln.fs.Content;
+import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.KilnException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -195,6 +196,10 @@ final class DataWriter {
 
     /** The error for a file whose size is not what the tree said; the other readers of file data use it too. */
     static KilnException changed(Inode where, long expected, long actual) {
-        return new KilnException(where.path() + ": file changed while building the image (expected " + expected + " bytes, found " + actual + ")");
+        return changed(where.path(), expected, actual);
+    }
+
+    static KilnException changed(EntryPath where, long expected, long actual) {
+        return new KilnException(where + ": file changed while building the image (expected " + expected + " bytes, found " + actual + ")");
     }
 }

@@ -6,6 +6,7 @@ import static dev.kiln.fs.erofs.ErofsFormat.SLOT_SIZE;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.Entry;
 import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.FileFeed;
 import dev.kiln.fs.ImageWriter;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Node;
@@ -69,9 +70,41 @@ public final class ErofsWriter implements ImageWriter {
     }
 
     private final Options options;
+    /** Started by {@link #feed()} for the next {@link #write}, which takes it over if it fed the same files. */
+    private CompressionPipeline fed;
+    /** Whether the last write took over the fed pipeline (tests check both ways). */
+    private boolean usedFeed;
 
     public ErofsWriter(Options options) {
         this.options = options;
+    }
+
+    /**
+     * When compressing, a pipeline that compresses files as the source walk finds them, on the
+     * cores the walk leaves idle, so the next {@link #write} finds part of its data done. It is
+     * used only if the tree holds exactly the files it was told, in order; otherwise the write
+     * compresses from scratch.
+     */
+    @Override
+    public FileFeed feed() {
+        if (options.algorithm() == null || options.algorithm() == Algorithm.NONE) return null;
+        if (fed != null) fed.close();
+        fed = CompressionPipeline.fed(compressors(options), options.pclusterSize(), options.algorithm() == Algorithm.LZ4HC,
+                threads());
+        return fed;
+    }
+
+    boolean usedFeed() {
+        return usedFeed;
+    }
+
+    private static int threads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
+    }
+
+    private static Supplier<Lz4Compressor> compressors(Options options) {
+        int level = options.level();
+        return options.algorithm() == Algorithm.LZ4HC ? () -> Lz4Compressor.hc(level) : Lz4Compressor::fast;
     }
 
     @Override
@@ -86,7 +119,14 @@ public final class ErofsWriter implements ImageWriter {
                 throw new KilnException("LZ4HC level must be 1..12, not " + options.level());
             }
         }
-        new Build(tree, out, progress, alg, pcluster).run();
+        CompressionPipeline ahead = fed;
+        fed = null;
+        usedFeed = false;
+        try {
+            new Build(tree, out, progress, alg, pcluster, ahead).run();
+        } finally {
+            if (ahead != null) ahead.close();
+        }
     }
 
     /** The state of one image build. */
@@ -104,10 +144,14 @@ public final class ErofsWriter implements ImageWriter {
         private final InlineStore inline = new InlineStore();
         /** Sums of the data area for the derived UUID; null when the UUID is given. */
         private final DataDigest dataDigest;
+        /** Compression started while the tree was read (see {@link #feed}), or null. */
+        private final CompressionPipeline ahead;
         private int hardLinkPaths;
         private long cursor;
 
-        Build(Tree tree, SeekableByteChannel out, Progress progress, Algorithm alg, int pclusterSize) {
+        Build(Tree tree, SeekableByteChannel out, Progress progress, Algorithm alg, int pclusterSize,
+              CompressionPipeline ahead) {
+            this.ahead = ahead;
             this.tree = tree;
             this.out = out;
             this.progress = progress == null ? Progress.NONE : progress;
@@ -241,7 +285,7 @@ public final class ErofsWriter implements ImageWriter {
         }
 
         private void writeData() throws IOException {
-            int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+            int threads = threads();
             List<Inode> compressible = new ArrayList<>();
             List<Inode> small = new ArrayList<>();
             for (Inode n : inodes) {
@@ -257,8 +301,15 @@ public final class ErofsWriter implements ImageWriter {
                 small.clear();
             }
             SmallFileReader smallReader = small.isEmpty() ? null : new SmallFileReader(small, threads, inline);
-            CompressionPipeline pipeline = compressible.isEmpty() ? null
-                    : new CompressionPipeline(compressible, compressors(), pclusterSize, alg == Algorithm.LZ4HC, threads);
+            CompressionPipeline pipeline = null;
+            if (!compressible.isEmpty()) {
+                boolean same = ahead != null && ahead.fedExactly(compressible);
+                usedFeed = same;
+                Trace.mark(same ? "erofs: compression started during the walk is used" : "erofs: compression starts");
+                pipeline = same ? ahead : CompressionPipeline.of(compressible, compressors(options), pclusterSize,
+                        alg == Algorithm.LZ4HC, threads);
+            }
+            if (ahead != null && pipeline != ahead) ahead.close(); // its work does not fit this tree
             try {
                 for (Inode n : inodes) {
                     if (isInodeOnly(n)) {
@@ -297,13 +348,7 @@ public final class ErofsWriter implements ImageWriter {
         }
 
         private boolean isCompressible(Inode n) {
-            // A file of one block or less cannot save a block.
-            return compressing && n.fileType == ErofsFormat.FT_REG_FILE && n.size > BLOCK_SIZE;
-        }
-
-        private Supplier<Lz4Compressor> compressors() {
-            int level = options.level();
-            return alg == Algorithm.LZ4HC ? () -> Lz4Compressor.hc(level) : Lz4Compressor::fast;
+            return compressing && n.fileType == ErofsFormat.FT_REG_FILE && CompressionPipeline.worthCompressing(n.size);
         }
 
         /** Keeps {@code body} (null: none) in the inline store as what follows {@code n}'s inode. */
@@ -342,7 +387,7 @@ public final class ErofsWriter implements ImageWriter {
             long start = cursor;
             long plainBlocks = (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
             CompressionPipeline.Segment seg = pipeline.next();
-            if (seg.inode != n) throw new IllegalStateException("compression out of order at " + n.path());
+            if (seg.content != n.content) throw new IllegalStateException("compression out of order at " + n.path());
             if (seg.last && seg.extents.totalBlocks() >= plainBlocks) {
                 // Whole file in memory and compression saves nothing: store it plain, as mkfs does.
                 boolean inline = planPlain(n);
@@ -365,7 +410,7 @@ public final class ErofsWriter implements ImageWriter {
                 }
                 if (seg.last) break;
                 seg = pipeline.next();
-                if (seg.inode != n) throw new IllegalStateException("compression out of order at " + n.path());
+                if (seg.content != n.content) throw new IllegalStateException("compression out of order at " + n.path());
             }
             long used = cursor - start;
             if (used >= plainBlocks) {

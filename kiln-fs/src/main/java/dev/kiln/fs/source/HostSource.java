@@ -1,6 +1,7 @@
 package dev.kiln.fs.source;
 
 import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.FileFeed;
 import dev.kiln.fs.Tree;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,7 +33,12 @@ public record HostSource(Path path, EntryPath dest, Ownership ownership) impleme
 
     @Override
     public void addTo(Tree tree, Excludes excludes) throws IOException {
-        try (HostWalk walk = new HostWalk(tree, excludes, ownership)) {
+        addTo(tree, excludes, null);
+    }
+
+    /** Adds the entries, telling {@code feed} (if not null) each regular file as it goes into the tree. */
+    void addTo(Tree tree, Excludes excludes, FileFeed feed) throws IOException {
+        try (HostWalk walk = new HostWalk(tree, excludes, ownership, feed)) {
             walk.add(path, dest);
         }
     }

@@ -3,6 +3,7 @@ package dev.kiln.fs.source;
 import dev.kiln.fs.Await;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.FileFeed;
 import dev.kiln.fs.InvalidPathException;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Metadata;
@@ -49,6 +50,8 @@ final class HostWalk implements AutoCloseable {
     private final Tree tree;
     private final Excludes excludes;
     private final Ownership ownership;
+    /** Told each regular file as it goes into the tree; null when nobody asked. */
+    private final FileFeed feed;
     private final ForkJoinPool pool;
     /** Each pool thread's own system-call buffers; closed together at the end. */
     private final List<Posix> posixes = Collections.synchronizedList(new ArrayList<>());
@@ -72,8 +75,9 @@ final class HostWalk implements AutoCloseable {
     private record Child(String name, EntryPath at, Posix.Stat st, List<Posix.Xattr> xattrs, String linkTarget,
                          byte[] hostBytes) {}
 
-    HostWalk(Tree tree, Excludes excludes, Ownership ownership) {
+    HostWalk(Tree tree, Excludes excludes, Ownership ownership, FileFeed feed) {
         this.tree = tree;
+        this.feed = feed;
         this.excludes = excludes;
         this.ownership = ownership;
         this.pool = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -108,7 +112,7 @@ final class HostWalk implements AutoCloseable {
                 if (st.type() == Node.S_IFREG && at.isRoot()) {
                     throw new KilnException(host + ": a file cannot be the image root; map it with SRC:DST");
                 }
-                tree.put(at, leaf(host, null, at, st, meta));
+                put(at, leaf(host, null, at, st, meta));
             }
         }
     }
@@ -129,9 +133,14 @@ final class HostWalk implements AutoCloseable {
                     build(dir.resolve(c.name), sub);
                 }
                 case Node.S_IFLNK -> tree.put(c.at, new Node.Symlink(meta, c.linkTarget));
-                default -> tree.put(c.at, leaf(dir, c.name, c.at, c.st, meta));
+                default -> put(c.at, leaf(dir, c.name, c.at, c.st, meta));
             }
         }
+    }
+
+    private void put(EntryPath at, Node leaf) {
+        tree.put(at, leaf);
+        if (feed != null && leaf instanceof Node.File f) feed.file(at, f.content());
     }
 
     /** The listings of one directory's subdirectories, started in order, {@link #LIST_AHEAD} at a time. */

@@ -1,6 +1,7 @@
 package dev.kiln.fs.source;
 
 import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.FileFeed;
 import dev.kiln.fs.ImageFormat;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Metadata;
@@ -56,8 +57,23 @@ public final class Sources {
      * policy. Implied directories are 0755 root-owned with the policy's time.
      */
     public static Tree build(List<Source> sources, Excludes excludes, MtimePolicy mtime) throws IOException {
+        return build(sources, excludes, mtime, null);
+    }
+
+    /**
+     * Like {@link #build(List, Excludes, MtimePolicy)}, telling {@code feed} (if not null) the
+     * regular files as they are found. Only a single host source is fed: its walk meets files in
+     * the tree's final order, while with several sources a later one may replace what an earlier
+     * one put. A feed that is not fed never ends, which tells the writer to do without it.
+     */
+    public static Tree build(List<Source> sources, Excludes excludes, MtimePolicy mtime, FileFeed feed) throws IOException {
         Tree tree = new Tree(Metadata.IMPLIED_DIRECTORY.withMtime(mtime.impliedTime(), 0));
-        for (Source s : sources) s.addTo(tree, excludes);
+        if (feed != null && sources.size() == 1 && sources.getFirst() instanceof HostSource h) {
+            h.addTo(tree, excludes, feed);
+            feed.end();
+        } else {
+            for (Source s : sources) s.addTo(tree, excludes);
+        }
         excludes.applyTo(tree);
         if (!(mtime instanceof MtimePolicy.Keep)) tree.mapMetadata(n -> mtime.apply(n.meta()));
         return tree;
