@@ -9,7 +9,7 @@ mkdir -p "$out"
 {
   echo "# cpio newc: kiln vs GNU cpio vs bsdtar"
   echo
-  echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), warm page cache, output on the same disk."
+  echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), warm page cache, output on the same disk, sync before every run."
   echo
   echo "Ratios and rates use the median of the timed runs (the mean is shown with its spread)."
   echo
@@ -20,7 +20,10 @@ for tree in usr-share small-100k; do
   src=$work/$tree
   read -r files bytes < <(tree_stats "$src")
   json=$results/cpio-$tree.json
-  hyperfine --warmup 1 --runs 5 --export-json "$json" \
+  # sync first: each run then starts with no dirty image of the previous one still in the
+  # page cache, whose writeback (or discard, once replaced) otherwise lands in a random run of
+  # either tool and made single runs vary from 1.3 to 3 s.
+  hyperfine --prepare sync --warmup 1 --runs 5 --export-json "$json" \
     -n kiln "$repo/kiln build $src -o $out/kiln.cpio --owner keep --mtime keep -q" \
     -n "gnu-cpio" "cd $src && find . | cpio -o -H newc --quiet > $out/gnu.cpio" \
     -n bsdtar "bsdtar --format newc -cf $out/bsdtar.cpio -C $src ."
