@@ -9,7 +9,7 @@ mkdir -p "$out"
 {
   echo "# cpio newc: kiln vs GNU cpio vs bsdtar"
   echo
-  echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), warm page cache, output on the same disk, sync before every run."
+  echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), warm page cache, output on the same disk, each run writing a fresh image (old ones deleted, then sync)."
   echo
   echo "Ratios and rates use the median of the timed runs (the mean is shown with its spread)."
   echo
@@ -20,10 +20,10 @@ for tree in usr-share small-100k; do
   src=$work/$tree
   read -r files bytes < <(tree_stats "$src")
   json=$results/cpio-$tree.json
-  # sync first: each run then starts with no dirty image of the previous one still in the
-  # page cache, whose writeback (or discard, once replaced) otherwise lands in a random run of
-  # either tool and made single runs vary from 1.3 to 3 s.
-  hyperfine --prepare sync --warmup 1 --runs 5 --export-json "$json" \
+  # Each run writes a fresh image: the previous ones are deleted and synced first. Otherwise
+  # a run pays at random for the previous run's writeback, or for discarding its blocks when
+  # it replaces the file (the disk is mounted with discard): single runs varied from 1.3 to 3 s.
+  hyperfine --prepare "rm -f $out/kiln.cpio $out/gnu.cpio $out/bsdtar.cpio; sync" --warmup 1 --runs 5 --export-json "$json" \
     -n kiln "$repo/kiln build $src -o $out/kiln.cpio --owner keep --mtime keep -q" \
     -n "gnu-cpio" "cd $src && find . | cpio -o -H newc --quiet > $out/gnu.cpio" \
     -n bsdtar "bsdtar --format newc -cf $out/bsdtar.cpio -C $src ."

@@ -11,7 +11,7 @@ mkfs_version="mkfs.erofs $(dpkg-query -W -f='${Version}' erofs-utils 2>/dev/null
 {
   echo "# EROFS: kiln vs $mkfs_version"
   echo
-  echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), warm page cache, sync before every run. Equal settings: all-root, mtime 0, fixed UUID, same algorithm and pcluster."
+  echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), warm page cache, each run writing a fresh image (old ones deleted, then sync). Equal settings: all-root, mtime 0, fixed UUID, same algorithm and pcluster."
   echo
   echo "Time ratios use the median of the timed runs (the mean is shown with its spread)."
   echo
@@ -28,10 +28,10 @@ for tree in usr-share small-100k; do
     esac
     json=$results/erofs-$tree-$mode.json
     runs=5; [ "$mode" = lz4hc ] && runs=3
-    # sync first: each run then starts with no dirty image of the previous one still in the
-    # page cache, whose writeback (or discard, once replaced) otherwise lands in a random run of
-    # either tool and made single runs vary from 1.3 to 3 s.
-    hyperfine --prepare sync --warmup 1 --runs $runs --export-json "$json" \
+    # Each run writes a fresh image: the previous ones are deleted and synced first. Otherwise
+    # a run pays at random for the previous run's writeback, or for discarding its blocks when
+    # it replaces the file (the disk is mounted with discard): single runs varied from 1.3 to 3 s.
+    hyperfine --prepare "rm -f $out/kiln.erofs $out/mkfs.erofs; sync" --warmup 1 --runs $runs --export-json "$json" \
       -n kiln "$repo/kiln build $src -o $out/kiln.erofs --owner root --mtime 0 --uuid $uuid $kz -q" \
       -n mkfs.erofs "mkfs.erofs -T0 --all-root -U $uuid $mk $out/mkfs.erofs $src"
     rss_kiln=$(peak_rss_mb "$repo/kiln" build "$src" -o "$out/kiln.erofs" --owner root --mtime 0 --uuid $uuid $kz -q)
