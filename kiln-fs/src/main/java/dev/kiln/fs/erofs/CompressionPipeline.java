@@ -183,7 +183,7 @@ final class CompressionPipeline implements FileFeed {
 
     private void produce() {
         try (DirectoryReader dirs = new DirectoryReader()) {
-            Batch b = take();
+            Batch b = null; // taken with the first file: a feed may tell none worth compressing
             byte[] probe = new byte[1];
             for (Job f = jobs.take(); f != NO_MORE; f = jobs.take()) {
                 Content content = f.content;
@@ -192,7 +192,9 @@ final class CompressionPipeline implements FileFeed {
                     long off = 0;
                     while (off < size) {
                         int len = (int) Math.min(BATCH_BYTES, size - off);
-                        if (b.inUsed + len > BATCH_BYTES) {
+                        if (b == null) {
+                            b = take();
+                        } else if (b.inUsed + len > BATCH_BYTES) {
                             submit(b);
                             b = take();
                         }
@@ -207,8 +209,7 @@ final class CompressionPipeline implements FileFeed {
                     }
                 }
             }
-            if (b.segments.isEmpty()) free.add(b);
-            else submit(b);
+            if (b != null) submit(b);
             done.add(END);
         } catch (InterruptedException e) {
             // close() stops us: nobody is waiting for more batches.
