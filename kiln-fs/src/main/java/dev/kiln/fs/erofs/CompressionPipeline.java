@@ -46,7 +46,6 @@ final class CompressionPipeline implements FileFeed {
     /** One piece of one file inside a batch, with its compressed result once the batch is done. */
     static final class Segment {
         final Content content;
-        final long fileOffset;
         final int inOff;
         final int length;
         final boolean last;
@@ -55,9 +54,8 @@ final class CompressionPipeline implements FileFeed {
         int outLen;
         final PclusterPacker.Extents extents = new PclusterPacker.Extents();
 
-        Segment(Content content, long fileOffset, int inOff, int length, boolean last) {
+        Segment(Content content, int inOff, int length, boolean last) {
             this.content = content;
-            this.fileOffset = fileOffset;
             this.inOff = inOff;
             this.length = length;
             this.last = last;
@@ -136,7 +134,6 @@ final class CompressionPipeline implements FileFeed {
         producer.start();
     }
 
-
     @Override
     public void file(EntryPath path, Content content) {
         if (!worthCompressing(content.size())) return;
@@ -200,7 +197,7 @@ final class CompressionPipeline implements FileFeed {
                         }
                         int n = in.read(b.in, b.inUsed, len);
                         if (n != len) throw DataWriter.changed(f.where(), size, off + n);
-                        b.segments.add(new Segment(content, off, b.inUsed, len, off + len == size));
+                        b.segments.add(new Segment(content, b.inUsed, len, off + len == size));
                         b.inUsed += len;
                         off += len;
                     }
