@@ -1,5 +1,6 @@
 package dev.kiln.fs;
 
+import dev.kiln.fs.host.Posix;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -135,14 +136,14 @@ public interface Content {
         public long size() { return length; }
 
         /**
-         * The file, opened for reading. A file found by a walk is not followed if it has become a
-         * symlink since (the open fails), so the image never holds what such a link points to.
+         * The file, opened for reading. A whole file (as a walk finds them) is not followed if it
+         * has become a symlink since (the open fails), so the image never holds what such a link
+         * points to, and one that has become a fifo fails rather than waiting for a writer.
          */
         public FileChannel openChannel() throws IOException {
             Path file = file();
             try {
-                return wholeFile ? FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)
-                        : FileChannel.open(file, StandardOpenOption.READ);
+                return wholeFile ? Posix.openRegular(file) : FileChannel.open(file, StandardOpenOption.READ);
             } catch (NoSuchFileException e) {
                 throw new NoSuchFileException(file.toString(), null, "no such file or directory");
             } catch (IOException e) {

@@ -30,8 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * a small file, read relative to its directory ({@code DirectoryReader}; there are enough of
  * them that the EROFS writer reads them on its pool), and a large one, which takes each writer's
  * data path (EROFS: copied block by block, or read into the compression pipeline; cpio:
- * transferred). A fifo in place of either is never waited on, except a large file's in an
- * uncompressed EROFS or a cpio build, whose data paths still open files by path.
+ * transferred). A fifo in place of either is never waited on.
  */
 class ChangedSourceTest {
     @TempDir Path tmp;
@@ -124,13 +123,17 @@ class ChangedSourceTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"erofs,f050", "erofs-lz4,f050", "cpio,f050", "erofs-lz4,large"})
+    @CsvSource({"erofs,f050", "erofs-lz4,f050", "cpio,f050", "erofs,large", "erofs-lz4,large", "cpio,large"})
     void aFileReplacedByAFifoFailsWithoutWaitingForAWriter(String format, String victim) throws Throwable {
         Tree tree = walkThen(victim, f -> {
             Files.delete(f);
             SampleTree.run("mkfifo", f.toString());
         });
         assertThatThrownBy(() -> write(tree, format)).hasMessageContaining(victim);
+        if (victim.equals(LARGE) && format.equals("erofs")) {
+            // Copied from a whole file opened by Posix.openRegular, which says what it found.
+            assertThatThrownBy(() -> write(tree, format)).hasMessageContaining("now a fifo");
+        }
     }
 
     @ParameterizedTest
