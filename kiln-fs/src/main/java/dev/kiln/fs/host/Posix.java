@@ -247,6 +247,7 @@ public final class Posix implements AutoCloseable {
             close(fd);
         }
     }
+
     private final MemorySegment errno;
     private final MemorySegment statBuf;
     private MemorySegment pathBuf;
