@@ -146,11 +146,9 @@ public interface Content {
             } catch (NoSuchFileException e) {
                 throw new NoSuchFileException(file.toString(), null, "no such file or directory");
             } catch (IOException e) {
-                // NIO's messages for these leave out the file, or the reason.
+                // NIO's messages leave out the file, or the reason. (A whole file that became a
+                // symlink is reported as such by Posix.openRegular.)
                 String reason = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
-                if (reason != null && reason.startsWith("Too many levels of symbolic links")) {
-                    reason = "a symbolic link now, where the source had a file";
-                }
                 throw new FileSystemException(file.toString(), null, reason);
             }
         }

@@ -207,12 +207,7 @@ public final class Posix implements AutoCloseable {
     }
 
     private FileChannel openRegularFile(Path file) throws IOException {
-        int fd;
-        try {
-            fd = (int) Openat.H.invokeExact(errno, AT_FDCWD, cPath(file), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+        int fd = openNonBlocking(AT_FDCWD, cPath(file));
         if (fd < 0) {
             int e = (int) ERRNO.get(errno, 0L);
             if (e == ENOENT) throw new NoSuchFileException(file.toString(), null, strerror(e));
@@ -220,13 +215,7 @@ public final class Posix implements AutoCloseable {
                     e == ELOOP ? "a symbolic link now, where the source had a file" : strerror(e));
         }
         try {
-            int rc;
-            try {
-                rc = (int) Statx.H.invokeExact(errno, fd, EMPTY_PATH, AT_EMPTY_PATH, STATX_BASIC_STATS, statBuf);
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
-            if (rc != 0) throw error("stat", file);
+            if (statx(fd, EMPTY_PATH, AT_EMPTY_PATH) != 0) throw error("stat", file);
             int type = stat().type();
             if (type != Node.S_IFREG) {
                 throw new FileSystemException(file.toString(), null, "no longer a regular file (now a "
@@ -263,15 +252,17 @@ public final class Posix implements AutoCloseable {
     }
 
     public Stat lstat(Path p) throws IOException {
-        MemorySegment path = cPath(p);
-        int rc;
+        if (statx(AT_FDCWD, cPath(p), AT_SYMLINK_NOFOLLOW) != 0) throw error("stat", p);
+        return stat();
+    }
+
+    /** statx into {@link #statBuf} (read it with {@link #stat()}): 0, or -1 with errno set. */
+    private int statx(int dirFd, MemorySegment path, int flags) {
         try {
-            rc = (int) Statx.H.invokeExact(errno, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statBuf);
+            return (int) Statx.H.invokeExact(errno, dirFd, path, flags, STATX_BASIC_STATS, statBuf);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-        if (rc != 0) throw error("stat", p);
-        return stat();
     }
 
     private Stat stat() {
@@ -387,14 +378,18 @@ public final class Posix implements AutoCloseable {
      * {@code dir} is for messages.
      */
     public int openFile(int dirFd, byte[] name, Path dir) throws IOException {
-        int fd;
+        int fd = openNonBlocking(dirFd, cBytes(name));
+        if (fd < 0) throw error("open", at(dir, name));
+        return fd;
+    }
+
+    /** Opens for reading, not following a symlink, not waiting for a fifo: the fd, or -1 with errno set. */
+    private int openNonBlocking(int dirFd, MemorySegment path) {
         try {
-            fd = (int) Openat.H.invokeExact(errno, dirFd, cBytes(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
+            return (int) Openat.H.invokeExact(errno, dirFd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-        if (fd < 0) throw error("open", at(dir, name));
-        return fd;
     }
 
     /**
@@ -465,13 +460,7 @@ public final class Posix implements AutoCloseable {
 
     /** {@link #lstat} of {@code name} in the open directory {@code dirFd}. */
     public Stat lstatAt(int dirFd, byte[] name, Path dir) throws IOException {
-        int rc;
-        try {
-            rc = (int) Statx.H.invokeExact(errno, dirFd, cBytes(name), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, statBuf);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-        if (rc != 0) throw error("stat", at(dir, name));
+        if (statx(dirFd, cBytes(name), AT_SYMLINK_NOFOLLOW) != 0) throw error("stat", at(dir, name));
         return stat();
     }
 
