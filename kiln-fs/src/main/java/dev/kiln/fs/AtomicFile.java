@@ -28,14 +28,23 @@ public final class AtomicFile {
         void write(FileChannel out) throws IOException;
     }
 
+    /** A body that also wants the temporary's path, to open it again (for direct I/O, say). */
+    public interface BodyAt {
+        void write(FileChannel out, Path temporary) throws IOException;
+    }
+
     public static void write(Path target, Body body) throws IOException {
+        write(target, (BodyAt) (out, temporary) -> body.write(out));
+    }
+
+    public static void write(Path target, BodyAt body) throws IOException {
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (dir != null) Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".kiln-tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                body.write(ch);
+                body.write(ch, tmp);
             }
             Trace.mark("output closed");
             // createTempFile makes 0600 files; an image is an ordinary output file.

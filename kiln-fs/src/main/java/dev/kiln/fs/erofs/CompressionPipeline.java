@@ -4,6 +4,7 @@ import dev.kiln.fs.Await;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.FileFeed;
+import dev.kiln.fs.Node;
 import dev.kiln.fs.host.DirectoryReader;
 import dev.kiln.fs.host.Posix;
 import dev.kiln.fs.lz4.Lz4Compressor;
@@ -135,7 +136,8 @@ final class CompressionPipeline implements FileFeed {
     }
 
     @Override
-    public void file(EntryPath path, Content content) {
+    public void file(EntryPath path, Node.File file) {
+        Content content = file.content();
         if (!worthCompressing(content.size())) return;
         fed.add(content);
         jobs.add(new Job(content, null, path));

@@ -36,9 +36,9 @@ final class DataWriter {
      * remaining bytes. Returns those remaining bytes when {@code inlineTail} (they belong to the
      * inode), else writes them as one zero-padded block and returns null. {@code sum}, if given,
      * receives what goes to the data area, except from host files, whose bytes never pass through
-     * here (see {@link DataDigest}).
+     * here (see {@link DataDigest}). {@code where} names the file in messages (an inode or a path).
      */
-    byte[] write(Content content, long size, long startBlock, boolean inlineTail, Inode where, CRC32 sum)
+    byte[] write(Content content, long size, long startBlock, boolean inlineTail, Object where, CRC32 sum)
             throws IOException {
         long full = inlineTail ? size / BLOCK_SIZE * BLOCK_SIZE : size;
         int tailLen = (int) (size - full);
@@ -100,7 +100,7 @@ final class DataWriter {
      * Thread safe for distinct buffers: the writer reads these on several threads, since they
      * need no data blocks.
      */
-    static byte[] readSmall(Content content, int size, Inode where, byte[] buf) throws IOException {
+    static byte[] readSmall(Content content, int size, Object where, byte[] buf) throws IOException {
         switch (content) {
             case Content.Bytes b -> {
                 if (b.data().length != size) throw changed(where, size, b.data().length);
@@ -137,7 +137,7 @@ final class DataWriter {
      * byte more is asked for, so the same read that fetches the tail also notices a file that
      * grew since it was listed, without another system call for its size.
      */
-    private static void readTail(FileChannel ch, Content.Slice s, long full, byte[] tail, Inode where) throws IOException {
+    private static void readTail(FileChannel ch, Content.Slice s, long full, byte[] tail, Object where) throws IOException {
         int want = tail.length + (s.wholeFile() ? 1 : 0);
         if (want == 0) return;
         ByteBuffer tb = ByteBuffer.wrap(want == tail.length ? tail : new byte[want]);
@@ -195,11 +195,7 @@ final class DataWriter {
     }
 
     /** The error for a file whose size is not what the tree said; the other readers of file data use it too. */
-    static KilnException changed(Inode where, long expected, long actual) {
-        return changed(where.path(), expected, actual);
-    }
-
-    static KilnException changed(EntryPath where, long expected, long actual) {
+    static KilnException changed(Object where, long expected, long actual) {
         return new KilnException(where + ": file changed while building the image (expected " + expected + " bytes, found " + actual + ")");
     }
 }

@@ -18,6 +18,7 @@ import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -70,25 +71,36 @@ public final class ErofsWriter implements ImageWriter {
     }
 
     private final Options options;
-    /** Started by {@link #feed()} for the next {@link #write}, which takes it over if it fed the same files. */
+    /** Started by {@link #feed} for the next {@link #write}, which takes it over if it fed the same files. */
     private CompressionPipeline fed;
+    /** Uncompressed data copied during the walk (see {@link #feed}), for the next {@link #write} to check and adopt. */
+    private PlainFeed fedPlain;
     /** Whether the last write took over the fed pipeline (tests check both ways). */
     private boolean usedFeed;
+    private int takenOver;
 
     public ErofsWriter(Options options) {
         this.options = options;
     }
 
     /**
-     * When compressing, a pipeline that compresses files as the source walk finds them, on the
-     * cores the walk leaves idle, so the next {@link #write} finds part of its data done. It is
-     * used only if the tree holds exactly the files it was told, in order; otherwise the write
-     * compresses from scratch.
+     * Starts on file data as the source walk finds the files, on the cores the walk leaves idle,
+     * so the next {@link #write} finds part of its data done. When compressing, a pipeline
+     * compresses them; it is used only if the tree holds exactly the files it was told, in order,
+     * otherwise the write compresses from scratch. Uncompressed, a {@link PlainFeed} copies them
+     * to their places in {@code out} (with direct I/O to {@code file} where it can); the write takes over as much of that as the finished tree
+     * agrees with and does the rest.
      */
     @Override
-    public FileFeed feed() {
-        if (options.algorithm() == null || options.algorithm() == Algorithm.NONE) return null;
+    public FileFeed feed(SeekableByteChannel out, Path file) {
         if (fed != null) fed.close();
+        if (fedPlain != null) fedPlain.close();
+        fed = null;
+        fedPlain = null;
+        if (options.algorithm() == null || options.algorithm() == Algorithm.NONE) {
+            fedPlain = new PlainFeed(out, file, options.buildTime());
+            return fedPlain;
+        }
         fed = CompressionPipeline.fed(compressors(options), options.pclusterSize(), options.algorithm() == Algorithm.LZ4HC,
                 threads());
         return fed;
@@ -96,6 +108,11 @@ public final class ErofsWriter implements ImageWriter {
 
     boolean usedFeed() {
         return usedFeed;
+    }
+
+    /** Files of the last write whose data, copied during the walk, it took over (tests check the prefix rule). */
+    int takenOver() {
+        return takenOver;
     }
 
     private static int threads() {
@@ -120,12 +137,16 @@ public final class ErofsWriter implements ImageWriter {
             }
         }
         CompressionPipeline ahead = fed;
+        PlainFeed plainAhead = fedPlain;
         fed = null;
+        fedPlain = null;
         usedFeed = false;
+        takenOver = 0;
         try {
-            new Build(tree, out, progress, alg, pcluster, ahead).run();
+            new Build(tree, out, progress, alg, pcluster, ahead, plainAhead).run();
         } finally {
             if (ahead != null) ahead.close();
+            if (plainAhead != null) plainAhead.close();
         }
     }
 
@@ -141,17 +162,23 @@ public final class ErofsWriter implements ImageWriter {
         private final DataWriter data;
         private final List<Inode> inodes = new ArrayList<>();
         private final XattrEncoder xattrs = new XattrEncoder();
-        private final InlineStore inline = new InlineStore();
+        private final InlineStore inline;
         /** Sums of the data area for the derived UUID; null when the UUID is given. */
         private final DataDigest dataDigest;
         /** Compression started while the tree was read (see {@link #feed}), or null. */
         private final CompressionPipeline ahead;
+        /** Uncompressed data copied during the walk, or null; see {@link #takeOverCopies}. */
+        private final PlainFeed plainAhead;
+        /** Inodes before this index had their file data copied during the walk (and taken over). */
+        private int copiedUpTo;
         private int hardLinkPaths;
         private long cursor;
 
         Build(Tree tree, SeekableByteChannel out, Progress progress, Algorithm alg, int pclusterSize,
-              CompressionPipeline ahead) {
+              CompressionPipeline ahead, PlainFeed plainAhead) {
             this.ahead = ahead;
+            this.plainAhead = alg == Algorithm.NONE ? plainAhead : null;
+            this.inline = this.plainAhead != null ? this.plainAhead.takeStore() : new InlineStore();
             this.tree = tree;
             this.out = out;
             this.progress = progress == null ? Progress.NONE : progress;
@@ -286,11 +313,13 @@ public final class ErofsWriter implements ImageWriter {
 
         private void writeData() throws IOException {
             int threads = threads();
+            takeOverCopies();
             List<Inode> compressible = new ArrayList<>();
             List<Inode> small = new ArrayList<>();
-            for (Inode n : inodes) {
+            for (int i = 0; i < inodes.size(); i++) {
+                Inode n = inodes.get(i);
                 if (isCompressible(n)) compressible.add(n);
-                else if (isInodeOnly(n)) small.add(n);
+                else if (isInodeOnly(n) && !copied(i, n)) small.add(n);
             }
             // Files that fit in their inode need no data blocks, so nothing orders them: they are
             // read on other threads while this one streams the rest (most files of a rootfs are small).
@@ -311,25 +340,25 @@ public final class ErofsWriter implements ImageWriter {
             }
             if (ahead != null && pipeline != ahead) ahead.close(); // its work does not fit this tree
             try {
-                for (Inode n : inodes) {
-                    if (isInodeOnly(n)) {
-                        progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
-                        continue;
-                    }
-                    switch (n.fileType) {
-                        case ErofsFormat.FT_DIR -> {
-                            long full = n.layout == ErofsFormat.INODE_FLAT_INLINE ? n.size / BLOCK_SIZE
-                                    : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
-                            n.iu = full > 0 ? (int) cursor : ErofsFormat.NULL_ADDR;
-                            cursor += full;
-                        }
-                        case ErofsFormat.FT_REG_FILE, ErofsFormat.FT_SYMLINK -> {
-                            if (pipeline != null && isCompressible(n)) writeCompressed(n, pipeline);
-                            else writePlain(n);
-                        }
-                        default -> { } // a device's number is its i_u, set with it
-                    }
+                int told = 0;
+                for (int i = 0; i < inodes.size(); i++) {
+                    Inode n = inodes.get(i);
+                    if (copied(i, n)) {
+                        takeOver(n, told++);
+                    } else if (!isInodeOnly(n) && (n.fileType == ErofsFormat.FT_REG_FILE || n.fileType == ErofsFormat.FT_SYMLINK)) {
+                        if (pipeline != null && isCompressible(n)) writeCompressed(n, pipeline);
+                        else writePlain(n);
+                    } // a directory's blocks come after all file data; a device's number is its i_u, set with it
                     progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
+                }
+                // Directories after the files, so that where a file's data goes depends on the
+                // files before it only, which the walk can work out (PlainFeed).
+                for (Inode n : inodes) {
+                    if (n.fileType != ErofsFormat.FT_DIR) continue;
+                    long full = n.layout == ErofsFormat.INODE_FLAT_INLINE ? n.size / BLOCK_SIZE
+                            : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
+                    n.iu = full > 0 ? (int) cursor : ErofsFormat.NULL_ADDR;
+                    cursor += full;
                 }
                 Trace.mark("erofs: main data loop");
                 if (smallReader != null) smallReader.await();
@@ -339,6 +368,58 @@ public final class ErofsWriter implements ImageWriter {
                 if (smallReader != null) smallReader.close();
             }
             if (hardLinkPaths > 0) progress.advance(0, hardLinkPaths);
+        }
+
+        /**
+         * Checks what {@link PlainFeed} copied during the walk against the finished tree, in
+         * order, and keeps the longest prefix that agrees ({@link #copiedUpTo}). Whatever was
+         * copied past it is cut off, so the writer writes the rest over zeros, as without a feed.
+         */
+        private void takeOverCopies() throws IOException {
+            if (plainAhead == null || !plainAhead.finish()) return;
+            long c = cursor;
+            int told = 0;
+            int i = 0;
+            for (; i < inodes.size(); i++) {
+                Inode n = inodes.get(i);
+                if (n.fileType != ErofsFormat.FT_REG_FILE && n.fileType != ErofsFormat.FT_SYMLINK) continue;
+                byte kind = PlainFeed.kind(n.size, n.inodeSize() + n.xattrSize());
+                if (n.fileType == ErofsFormat.FT_REG_FILE) {
+                    if (!plainAhead.agrees(told, n.content, kind, c)) break;
+                    told++;
+                }
+                c += PlainFeed.blocks(n.size, kind);
+            }
+            copiedUpTo = i;
+            takenOver = told;
+            usedFeed = i == inodes.size() && told == plainAhead.copied();
+            Trace.mark("erofs: data copied during the walk checked (" + told + " of " + plainAhead.copied() + " files)");
+            if (out.size() > c * BLOCK_SIZE) out.truncate(c * BLOCK_SIZE);
+        }
+
+        /** Whether inode {@code i} is a file whose data was copied during the walk and is taken over. */
+        private boolean copied(int i, Inode n) {
+            return i < copiedUpTo && n.fileType == ErofsFormat.FT_REG_FILE;
+        }
+
+        /** Sets a file's layout from what {@link PlainFeed} copied for it ({@code told}: its index in the feed). */
+        private void takeOver(Inode n, int told) {
+            byte kind = PlainFeed.kind(n.size, n.inodeSize() + n.xattrSize());
+            if (kind == PlainFeed.INODE_ONLY) {
+                n.layout = ErofsFormat.INODE_FLAT_INLINE;
+                n.iu = ErofsFormat.NULL_ADDR;
+                n.bodySize = (int) n.size;
+                n.bodyAt = plainAhead.body(told);
+                return;
+            }
+            boolean inline = planPlain(n);
+            if (inline) {
+                n.bodyAt = plainAhead.body(told);
+                n.bodySize = (int) (n.size % BLOCK_SIZE);
+            }
+            long inData = inline ? n.size / BLOCK_SIZE * BLOCK_SIZE : n.size;
+            if (dataDigest != null && inData > 0) dataDigest.hostFile(n, (Content.Slice) n.content, inData);
+            cursor += PlainFeed.blocks(n.size, kind);
         }
 
         /** A file or symlink smaller than a block whose bytes fit inline with its inode. */

@@ -123,7 +123,11 @@ sealed class Inode permits Inode.Dir {
      * superblock build time, so the mtime must equal it to the nanosecond (reference §2.4).
      */
     void chooseVersion(long buildTime) {
-        extended = !(meta.mtime() == buildTime && meta.mtimeNanos() == 0
+        extended = needsExtended(meta, size, nlink, buildTime);
+    }
+
+    static boolean needsExtended(Metadata meta, long size, int nlink, long buildTime) {
+        return !(meta.mtime() == buildTime && meta.mtimeNanos() == 0
                 && meta.uid() <= 0xFFFF && meta.gid() <= 0xFFFF && nlink <= 0xFFFF && size <= 0xFFFFFFFFL);
     }
 

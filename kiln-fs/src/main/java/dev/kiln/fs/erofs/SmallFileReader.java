@@ -41,29 +41,47 @@ final class SmallFileReader implements AutoCloseable {
 
     /** Reads {@code files} on the calling thread, into {@code store}. */
     static void readAll(List<Inode> files, InlineStore store) throws IOException {
-        byte[] buf = new byte[ErofsFormat.BLOCK_SIZE + 1];
-        try (Arena arena = Arena.ofConfined(); DirectoryReader dirs = new DirectoryReader()) {
-            MemorySegment scratch = arena.allocate(ErofsFormat.BLOCK_SIZE + 1);
+        try (Reader reader = new Reader(store)) {
             for (Inode n : files) {
                 n.layout = ErofsFormat.INODE_FLAT_INLINE;
                 n.iu = ErofsFormat.NULL_ADDR;
-                int size = (int) n.size;
-                n.bodySize = size;
-                if (n.content instanceof Content.Slice s) {
-                    // One byte more than expected: the same read notices a file that grew.
-                    MemorySegment into = scratch.asSlice(0, size + 1);
-                    int got = dirs.read(s, into);
-                    if (got == size) {
-                        n.bodyAt = store.copyOf(into.asSlice(0, size));
-                        continue;
-                    }
-                    // Not re-read the general way: what replaced the file may be a fifo, whose
-                    // plain open would wait for a writer.
-                    if (got >= 0) throw DataWriter.changed(n, size, got <= size ? got : DataWriter.sizeNow(s, got));
-                }
-                byte[] bytes = DataWriter.readSmall(n.content, size, n, buf);
-                n.bodyAt = store.copyOf(bytes, 0, size);
+                n.bodySize = (int) n.size;
+                n.bodyAt = reader.read(n.content, (int) n.size, n);
             }
+        }
+    }
+
+    /** Reads small files one after another into a store, on the thread that created it. */
+    static final class Reader implements AutoCloseable {
+        private final InlineStore store;
+        private final byte[] buf = new byte[ErofsFormat.BLOCK_SIZE + 1];
+        private final Arena arena = Arena.ofConfined();
+        private final DirectoryReader dirs = new DirectoryReader();
+        private final MemorySegment scratch = arena.allocate(ErofsFormat.BLOCK_SIZE + 1);
+
+        Reader(InlineStore store) {
+            this.store = store;
+        }
+
+        /** The store address of a copy of the {@code size} bytes of {@code content}; {@code where} names it in messages. */
+        long read(Content content, int size, Object where) throws IOException {
+            if (content instanceof Content.Slice s) {
+                // One byte more than expected: the same read notices a file that grew.
+                MemorySegment into = scratch.asSlice(0, size + 1);
+                int got = dirs.read(s, into);
+                if (got == size) return store.copyOf(into.asSlice(0, size));
+                // Not re-read the general way: what replaced the file may be a fifo, whose
+                // plain open would wait for a writer.
+                if (got >= 0) throw DataWriter.changed(where, size, got <= size ? got : DataWriter.sizeNow(s, got));
+            }
+            byte[] bytes = DataWriter.readSmall(content, size, where, buf);
+            return store.copyOf(bytes, 0, size);
+        }
+
+        @Override
+        public void close() {
+            dirs.close();
+            arena.close();
         }
     }
 

@@ -156,6 +156,24 @@ final class XattrEncoder {
         return out;
     }
 
+    /**
+     * The least and the most bytes {@link #ibody} can give {@code x}, before it is known which of
+     * its xattrs other inodes share: all shared (as far as the 255 ids reach), or all inline.
+     */
+    static int[] ibodyBounds(Xattrs x, EntryPath where) {
+        if (x.isEmpty()) return new int[] {0, 0};
+        int most = XATTR_IBODY_HEADER_SIZE;
+        int[] sizes = new int[x.size()];
+        int i = 0;
+        for (Map.Entry<String, byte[]> e : x.asMap().entrySet()) {
+            sizes[i] = entry(e.getKey(), e.getValue(), where).size();
+            most += sizes[i++];
+        }
+        int least = XATTR_IBODY_HEADER_SIZE;
+        for (i = 0; i < sizes.length; i++) least += i < 255 ? Math.min(4, sizes[i]) : sizes[i];
+        return new int[] {least, most};
+    }
+
     /** {@code i_xattr_icount} for a body of {@code size} bytes; never 1 since a body has at least one entry. */
     static int icount(int size) {
         return size == 0 ? 0 : (size - XATTR_IBODY_HEADER_SIZE) / 4 + 1;

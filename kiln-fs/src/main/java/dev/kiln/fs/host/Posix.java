@@ -45,7 +45,7 @@ public final class Posix implements AutoCloseable {
     /** The empty C string that, with AT_EMPTY_PATH, makes statx describe the descriptor itself. */
     private static final MemorySegment EMPTY_PATH = Arena.global().allocate(1);
     private static final int O_RDONLY = 0, O_DIRECTORY = 0200000, O_NOFOLLOW = 0400000, O_CLOEXEC = 02000000,
-            O_NONBLOCK = 04000, O_NOCTTY = 0400;
+            O_NONBLOCK = 04000, O_NOCTTY = 0400, O_WRONLY = 1, O_DIRECT = 040000;
     private static final int ENODATA = 61, ENOTSUP = 95, ERANGE = 34, EINVAL = 22, ENOSYS = 38;
 
     // One holder class per function: a downcall handle costs a few milliseconds to make, so each
@@ -140,6 +140,11 @@ public final class Posix implements AutoCloseable {
                 ValueLayout.JAVA_LONG));
     }
 
+    private static final class Pread {
+        static final MethodHandle H = handle("pread", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    }
+
     private static final class Pwrite {
         static final MethodHandle H = handle("pwrite", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
@@ -207,6 +212,23 @@ public final class Posix implements AutoCloseable {
     }
 
     private FileChannel openRegularFile(Path file) throws IOException {
+        int fd = openRegularFd(file);
+        try {
+            try {
+                return FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ);
+            } catch (NoSuchFileException noProc) {
+                return FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            }
+        } finally {
+            close(fd);
+        }
+    }
+
+    /**
+     * Opens the regular file {@code file} for reading the way {@link #openRegular} does, but
+     * returns the descriptor itself, for {@link #pread}; close it with {@link #close(int)}.
+     */
+    public int openRegularFd(Path file) throws IOException {
         int fd = openNonBlocking(AT_FDCWD, cPath(file));
         if (fd < 0) {
             int e = (int) ERRNO.get(errno, 0L);
@@ -227,13 +249,64 @@ public final class Posix implements AutoCloseable {
                             default -> "special file";
                         } + ")");
             }
-            try {
-                return FileChannel.open(Path.of("/proc/self/fd/" + fd), StandardOpenOption.READ);
-            } catch (NoSuchFileException noProc) {
-                return FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-            }
-        } finally {
+            return fd;
+        } catch (IOException | RuntimeException e) {
             close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * Reads {@code fd} from {@code offset} into {@code dst} until that is full or the file ends;
+     * returns the count read. {@code file} is for messages.
+     */
+    public long pread(int fd, MemorySegment dst, long offset, Path file) throws IOException {
+        long done = 0;
+        while (done < dst.byteSize()) {
+            long n;
+            try {
+                n = (long) Pread.H.invokeExact(errno, fd, dst.asSlice(done), dst.byteSize() - done, offset + done);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (n < 0) throw error("read", file);
+            if (n == 0) break;
+            done += n;
+        }
+        return done;
+    }
+
+    /**
+     * Opens the existing file {@code file} for writing with O_DIRECT, so that writes go from
+     * the caller's memory to the device without passing through the page cache: the
+     * descriptor, or -1 when the file system does not do direct I/O (tmpfs, some FUSE) or the
+     * file cannot be opened. Writes through it must be aligned (see {@link #pwriteFully}).
+     */
+    public int openDirectWrite(Path file) {
+        try {
+            return (int) Openat.H.invokeExact(errno, AT_FDCWD, cPath(file), O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC, 0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Writes all of {@code src} to {@code fd} at {@code offset}; for a descriptor from
+     * {@link #openDirectWrite} the address, size and offset must be multiples of the device's
+     * block size. {@code file} is for messages.
+     */
+    public void pwriteFully(int fd, MemorySegment src, long offset, Path file) throws IOException {
+        long done = 0;
+        while (done < src.byteSize()) {
+            long n;
+            try {
+                n = (long) Pwrite.H.invokeExact(errno, fd, src.asSlice(done), src.byteSize() - done, offset + done);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (n < 0) throw error("write", file);
+            if (n == 0) throw new FileSystemException(file.toString(), null, "write made no progress");
+            done += n;
         }
     }
 

@@ -140,7 +140,7 @@ final class HostWalk implements AutoCloseable {
 
     private void put(EntryPath at, Node leaf) {
         tree.put(at, leaf);
-        if (feed != null && leaf instanceof Node.File f) feed.file(at, f.content());
+        if (feed != null && leaf instanceof Node.File f) feed.file(at, f);
     }
 
     /** The listings of one directory's subdirectories, started in order, {@link #LIST_AHEAD} at a time. */

@@ -5,6 +5,7 @@ import dev.kiln.fs.FileFeed;
 import dev.kiln.fs.ImageFormat;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Metadata;
+import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -69,7 +70,7 @@ public final class Sources {
     public static Tree build(List<Source> sources, Excludes excludes, MtimePolicy mtime, FileFeed feed) throws IOException {
         Tree tree = new Tree(Metadata.IMPLIED_DIRECTORY.withMtime(mtime.impliedTime(), 0));
         if (feed != null && sources.size() == 1 && sources.getFirst() instanceof HostSource h) {
-            h.addTo(tree, excludes, feed);
+            h.addTo(tree, excludes, withPolicy(feed, mtime));
             feed.end();
         } else {
             for (Source s : sources) s.addTo(tree, excludes);
@@ -77,5 +78,26 @@ public final class Sources {
         excludes.applyTo(tree);
         if (!(mtime instanceof MtimePolicy.Keep)) tree.mapMetadata(n -> mtime.apply(n.meta()));
         return tree;
+    }
+
+    /** The feed told each file's metadata as the tree will have it once {@code mtime} is applied. */
+    private static FileFeed withPolicy(FileFeed feed, MtimePolicy mtime) {
+        if (mtime instanceof MtimePolicy.Keep) return feed;
+        return new FileFeed() {
+            @Override
+            public void file(EntryPath path, Node.File file) {
+                feed.file(path, new Node.File(mtime.apply(file.meta()), file.content()));
+            }
+
+            @Override
+            public void end() {
+                feed.end();
+            }
+
+            @Override
+            public void close() {
+                feed.close();
+            }
+        };
     }
 }

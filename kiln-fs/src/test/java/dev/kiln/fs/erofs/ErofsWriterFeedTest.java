@@ -27,8 +27,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Compression started while the source is walked ({@link ErofsWriter#feed}) must give the image a
- * build without it gives, and must be dropped whenever the finished tree is not what was fed.
+ * Work started while the source is walked ({@link ErofsWriter#feed}), compression or the copy of
+ * uncompressed data, must give the image a build without it gives, and must be dropped (or, for
+ * copies, cut at the first difference) whenever the finished tree is not what was fed.
  */
 class ErofsWriterFeedTest {
     @TempDir Path tmp;
@@ -51,7 +52,7 @@ class ErofsWriterFeedTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Algorithm.class, names = {"LZ4", "LZ4HC"})
+    @EnumSource(Algorithm.class)
     void aFedBuildIsTheBuildWithoutAFeed(Algorithm alg) throws IOException {
         List<Source> sources = List.of(source(src.toString()));
         byte[] plain = build(alg, sources, false, t -> { }, false);
@@ -71,15 +72,71 @@ class ErofsWriterFeedTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Algorithm.class, names = {"LZ4", "LZ4HC"})
+    @EnumSource(Algorithm.class)
     void aTreeChangedAfterTheWalkIsCompressedFromScratch(Algorithm alg) throws IOException {
         List<Source> sources = List.of(source(src.toString()));
         Consumer<Tree> dropOne = t -> assertThat(t.remove(EntryPath.parse("data/d2/f7"))).isTrue();
         assertThat(build(alg, sources, true, dropOne, false)).isEqualTo(build(alg, sources, false, dropOne, false));
     }
 
+    @org.junit.jupiter.api.Test
+    void uncompressedCopiesAreTheSameBytesWithAndWithoutDirectIo() throws IOException {
+        List<Source> sources = List.of(source(src.toString()));
+        ErofsWriter w = new ErofsWriter(new ErofsWriter.Options(Algorithm.NONE, 9, 65536, null, 0));
+        byte[] direct = build(w, sources, true, t -> { }, true);
+        assertThat(w.usedFeed()).isTrue();
+        byte[] buffered = build(w, sources, true, t -> { }, false);
+        assertThat(w.usedFeed()).isTrue();
+        assertThat(direct).isEqualTo(buffered);
+    }
+
+    @org.junit.jupiter.api.Test
+    void uncompressedCopiesAreTakenOverUpToTheFirstDifference() throws IOException {
+        List<Source> sources = List.of(source(src.toString()));
+        Consumer<Tree> dropOne = t -> assertThat(t.remove(EntryPath.parse("data/d2/f7"))).isTrue();
+        ErofsWriter w = new ErofsWriter(new ErofsWriter.Options(Algorithm.NONE, 9, 65536, null, 0));
+        byte[] fed = build(w, sources, true, dropOne);
+        // The files before data/d2/f7 were copied during the walk and kept; the rest was rewritten.
+        assertThat(w.takenOver()).isBetween(50, 150);
+        assertThat(fed).isEqualTo(build(Algorithm.NONE, sources, false, dropOne, false));
+    }
+
+    @org.junit.jupiter.api.Test
+    void anXattrThatMayMoveATailStopsTheCopyThere() throws IOException {
+        // Shared or not is known only once the whole tree is read: one xattr that 4 bytes of shared
+        // id or 68 bytes inline would tip a 4000-byte tail out of its inode stops the copy there.
+        Path d = Files.createDirectories(src.resolve("x"));
+        Files.write(d.resolve("a"), SampleTree.bytes(5000, 1));
+        Files.write(d.resolve("b"), SampleTree.bytes(5000, 2));
+        Files.write(d.resolve("c"), SampleTree.bytes(4096 + 4000, 3));
+        Files.write(d.resolve("d"), SampleTree.bytes(3000, 4));
+        setXattr(d.resolve("a"), "user.shared", "same");
+        setXattr(d.resolve("b"), "user.shared", "same");
+        setXattr(d.resolve("c"), "user.long", "v".repeat(60));
+        setXattr(d.resolve("d"), "user.own", "only d");
+        List<Source> sources = List.of(source(src.toString()));
+        ErofsWriter w = new ErofsWriter(new ErofsWriter.Options(Algorithm.NONE, 9, 65536, null, 0));
+        byte[] fed = build(w, sources, true, t -> { });
+        assertThat(w.usedFeed()).isFalse();
+        assertThat(w.takenOver()).isPositive();
+        byte[] unfed = build(Algorithm.NONE, sources, false, t -> { }, false);
+        assertThat(fed).isEqualTo(unfed);
+        Path image = tmp.resolve("xattrs.erofs");
+        Files.write(image, fed);
+        ErofsWriterFixtures.fsckExtract(image, tmp.resolve("xx"));
+        Listing.Options contents = Listing.Options.ALL.withOwners(false).withMtimes(false).withDirMtimes(false);
+        ErofsWriterFixtures.assertSameListing(Listing.of(new ErofsReader().read(image, image.toString()), contents),
+                Listing.of(src, contents));
+    }
+
+    private static void setXattr(Path file, String name, String value) throws IOException {
+        java.nio.file.attribute.UserDefinedFileAttributeView v =
+                Files.getFileAttributeView(file, java.nio.file.attribute.UserDefinedFileAttributeView.class);
+        v.write(name.substring("user.".length()), java.nio.ByteBuffer.wrap(value.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
     @ParameterizedTest
-    @EnumSource(value = Algorithm.class, names = {"LZ4", "LZ4HC"})
+    @EnumSource(Algorithm.class)
     void layeredSourcesAreNotFed(Algorithm alg) throws IOException {
         Path over = Files.createDirectories(tmp.resolve("over"));
         Files.write(over.resolve("f3"), SampleTree.bytes(50_000, 99));
@@ -95,17 +152,36 @@ class ErofsWriterFeedTest {
     private byte[] build(Algorithm alg, List<Source> sources, boolean feed, Consumer<Tree> change, boolean expectFeedUsed)
             throws IOException {
         ErofsWriter w = new ErofsWriter(new ErofsWriter.Options(alg, 9, 65536, null, 0));
+        byte[] image = build(w, sources, feed, change);
+        assertThat(w.usedFeed()).isEqualTo(expectFeedUsed);
+        return image;
+    }
+
+    /** The output is opened before the walk, as {@code kiln build} does, since a feed may write to it. */
+    private byte[] build(ErofsWriter w, List<Source> sources, boolean feed, Consumer<Tree> change) throws IOException {
+        return build(w, sources, feed, change, true);
+    }
+
+    /**
+     * {@code direct}: the feed is given the image's path, so an uncompressed one copies with
+     * direct I/O (the test's directory is on ext4, which has it; the test asserts that it was
+     * used); otherwise it copies through the channel.
+     */
+    private byte[] build(ErofsWriter w, List<Source> sources, boolean feed, Consumer<Tree> change, boolean direct)
+            throws IOException {
         Path image = tmp.resolve("image.erofs");
-        try (FileFeed f = feed ? w.feed() : null) {
+        try (FileChannel ch = FileChannel.open(image, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ);
+             FileFeed f = feed ? w.feed(ch, direct ? image : null) : null) {
             if (feed) assertThat(f).isNotNull();
             Tree tree = Sources.build(sources, Excludes.NONE, new MtimePolicy.Fixed(0), f);
             change.accept(tree);
-            try (FileChannel ch = FileChannel.open(image, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.READ)) {
-                w.write(tree, ch, Progress.NONE);
+            w.write(tree, ch, Progress.NONE);
+            if (f instanceof PlainFeed plain) { // write() waited for its copies
+                assertThat(plain.directCopies())
+                        .as("direct I/O on " + image + " (its file system must support O_DIRECT)").isEqualTo(direct);
             }
         }
-        assertThat(w.usedFeed()).isEqualTo(expectFeedUsed);
         return Files.readAllBytes(image);
     }
 }
