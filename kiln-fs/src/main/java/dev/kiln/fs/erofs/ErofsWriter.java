@@ -383,7 +383,7 @@ public final class ErofsWriter implements ImageWriter {
             for (; i < inodes.size(); i++) {
                 Inode n = inodes.get(i);
                 if (n.fileType != ErofsFormat.FT_REG_FILE && n.fileType != ErofsFormat.FT_SYMLINK) continue;
-                byte kind = PlainFeed.kind(n.size, n.inodeSize() + n.xattrSize());
+                byte kind = storage(n);
                 if (n.fileType == ErofsFormat.FT_REG_FILE) {
                     if (!plainAhead.agrees(told, n.content, kind, c)) break;
                     told++;
@@ -404,7 +404,7 @@ public final class ErofsWriter implements ImageWriter {
 
         /** Sets a file's layout from what {@link PlainFeed} copied for it ({@code told}: its index in the feed). */
         private void takeOver(Inode n, int told) {
-            byte kind = PlainFeed.kind(n.size, n.inodeSize() + n.xattrSize());
+            byte kind = storage(n);
             if (kind == PlainFeed.INODE_ONLY) {
                 n.layout = ErofsFormat.INODE_FLAT_INLINE;
                 n.iu = ErofsFormat.NULL_ADDR;
@@ -425,7 +425,7 @@ public final class ErofsWriter implements ImageWriter {
         /** A file or symlink smaller than a block whose bytes fit inline with its inode. */
         private boolean isInodeOnly(Inode n) {
             return (n.fileType == ErofsFormat.FT_REG_FILE || n.fileType == ErofsFormat.FT_SYMLINK)
-                    && n.size > 0 && n.size < BLOCK_SIZE && n.inodeSize() + n.xattrSize() + n.size <= BLOCK_SIZE;
+                    && storage(n) == PlainFeed.INODE_ONLY;
         }
 
         private boolean isCompressible(Inode n) {
@@ -439,11 +439,19 @@ public final class ErofsWriter implements ImageWriter {
             n.bodySize = body.length;
         }
 
+        /**
+         * How {@code n}'s data is stored now that its inode and xattr sizes are known: the one
+         * rule ({@link PlainFeed#kind}) that the feed's plan, made during the walk, also follows.
+         */
+        private static byte storage(Inode n) {
+            return PlainFeed.kind(n.size, n.inodeSize() + n.xattrSize());
+        }
+
         /** FLAT_INLINE when the tail fits in one block with the inode and its xattrs, else FLAT_PLAIN. */
         private boolean planPlain(Inode n) {
-            int tail = (int) (n.size % BLOCK_SIZE);
-            boolean inline = tail > 0 && n.inodeSize() + n.xattrSize() + tail <= BLOCK_SIZE;
-            long full = inline ? n.size / BLOCK_SIZE : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
+            byte kind = storage(n);
+            boolean inline = kind == PlainFeed.INODE_ONLY || kind == PlainFeed.INLINE_TAIL;
+            long full = PlainFeed.blocks(n.size, kind);
             n.layout = inline ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
             // An empty file points at block 0, a tail-only one at nothing (as mkfs writes them).
             n.iu = full > 0 ? (int) cursor : inline ? ErofsFormat.NULL_ADDR : 0;

@@ -89,7 +89,10 @@ final class PlainFeed implements FileFeed {
         this.smallReader = Thread.ofPlatform().name("kiln-erofs-early-small").daemon().start(this::readSmall);
     }
 
-    /** How a file of {@code size} bytes is stored when inode and xattrs take {@code meta} bytes (the writer's rule). */
+    /**
+     * How a file of {@code size} bytes is stored when inode and xattrs take {@code meta} bytes:
+     * the safe tail rule (reference §3.2), which the writer applies through this method too.
+     */
     static byte kind(long size, int meta) {
         if (size == 0) return EMPTY;
         int tail = (int) (size % BLOCK_SIZE);
