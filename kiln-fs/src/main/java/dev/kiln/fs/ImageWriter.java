@@ -14,6 +14,15 @@ public interface ImageWriter {
     void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException;
 
     /**
+     * As {@link #write(Tree, SeekableByteChannel, Progress)}, where {@code file} is the file
+     * {@code out} writes (or null), which a writer may open again: the EROFS writer does, for
+     * direct I/O.
+     */
+    default void write(Tree tree, SeekableByteChannel out, Path file, Progress progress) throws IOException {
+        write(tree, out, progress);
+    }
+
+    /**
      * A feed for the files of the tree this writer will be given next, so it can start on their
      * data before the tree is complete; null (the default) when the writer has no use for one.
      * {@code out} is the channel that {@link #write} will be given: a writer may put data in it

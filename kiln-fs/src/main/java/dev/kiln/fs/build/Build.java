@@ -88,7 +88,7 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
                     System.gc();
                     Trace.mark("heap compacted");
                 }
-                writer.write(tree, ch, progressFor.apply(tree));
+                writer.write(tree, ch, file, progressFor.apply(tree));
             }
         });
         entries = count[0];

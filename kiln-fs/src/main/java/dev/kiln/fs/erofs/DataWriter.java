@@ -8,11 +8,13 @@ import dev.kiln.fs.KilnException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.zip.CRC32;
 
@@ -21,14 +23,44 @@ import java.util.zip.CRC32;
  * whole blocks go straight from the source to their place (host files with
  * {@link FileChannel#transferTo}, so the bytes never enter the Java heap), and the last partial
  * block is either handed back as the inline tail or written zero-padded to a full block.
+ * Between {@link #startDirect} and {@link #endDirect} the writes go with direct I/O instead
+ * ({@link DirectOut}), and host files are read into its buffer.
  */
-final class DataWriter {
+final class DataWriter implements AutoCloseable {
     private final SeekableByteChannel out;
     private final byte[] buf = new byte[1 << 16];
     private final byte[] block = new byte[BLOCK_SIZE];
+    /** Direct I/O to the file {@code out} writes; null: writes go through {@code out}. */
+    private DirectOut direct;
 
     DataWriter(SeekableByteChannel out) {
         this.out = out;
+    }
+
+    /**
+     * Writes from here on with direct I/O to {@code file}, the file {@code out} writes, where its
+     * file system allows (null: never). Returns whether it does. Every block written from here to
+     * {@link #endDirect} must be this writer's alone: the last one is zero-padded.
+     */
+    boolean startDirect(Path file) {
+        if (direct == null && file != null) direct = DirectOut.open(file);
+        return direct != null;
+    }
+
+    /** Writes what direct I/O still holds; later writes go through the channel again. */
+    void endDirect() throws IOException {
+        if (direct == null) return;
+        try (DirectOut d = direct) {
+            direct = null;
+            d.flush();
+        }
+    }
+
+    /** Drops what direct I/O still holds, for a build that failed. */
+    @Override
+    public void close() {
+        if (direct != null) direct.close();
+        direct = null;
     }
 
     /**
@@ -53,7 +85,9 @@ final class DataWriter {
             }
             case Content.Slice s -> {
                 try (FileChannel ch = s.openChannel()) {
-                    if (full > 0) {
+                    if (full > 0 && direct != null && direct.accepts(pos)) {
+                        readDirect(ch, s, full, pos, where, size);
+                    } else if (full > 0) {
                         out.position(pos);
                         long done = 0;
                         while (done < full) {
@@ -91,6 +125,19 @@ final class DataWriter {
         if (inlineTail) return tail;
         padLastBlock(pos, size);
         return null;
+    }
+
+    /** Reads {@code full} bytes of {@code s} straight into the direct buffer, bound for {@code pos}. */
+    private void readDirect(FileChannel ch, Content.Slice s, long full, long pos, Object where, long size) throws IOException {
+        long done = 0;
+        while (done < full) {
+            MemorySegment room = direct.room(pos + done);
+            ByteBuffer bb = room.asSlice(0, Math.min(room.byteSize(), full - done)).asByteBuffer();
+            int n = ch.read(bb, s.offset() + done);
+            if (n <= 0) throw changed(where, size, s.offset() + done);
+            direct.filled(n);
+            done += n;
+        }
     }
 
     /**
@@ -177,6 +224,14 @@ final class DataWriter {
     }
 
     void writeFully(ByteBuffer b, long pos) throws IOException {
+        if (direct != null) {
+            if (direct.accepts(pos)) {
+                direct.put(MemorySegment.ofBuffer(b), pos);
+                b.position(b.limit());
+                return;
+            }
+            direct.flush(); // not a run of whole blocks: the channel writes it, after what is buffered
+        }
         out.position(pos);
         while (b.hasRemaining()) out.write(b);
     }

@@ -22,42 +22,26 @@ import java.nio.file.Path;
  * device's work, which overlaps the walk. The image's data is then on the device rather than dirty
  * in memory, which also spares the build the kernel's write-back stalls.
  *
- * <p>Direct I/O wants the buffer, the offset and the length aligned to the device's block size;
- * EROFS data blocks are 4096-byte aligned and a file's last block is zero-padded, so every write
- * is. {@link #open} returns null where the file system refuses O_DIRECT (tmpfs, some FUSE), and the
- * feed then copies with {@link DataWriter}. Not thread safe: the feed's copy thread owns it.
+ * <p>The buffer and its writes are {@link DirectOut}'s. {@link #open} returns null where the file
+ * system refuses O_DIRECT, and the feed then copies with {@link DataWriter}. Not thread safe: the
+ * feed's copy thread owns it.
  */
 final class DirectCopier implements AutoCloseable {
-    /** 4 MiB: a few milliseconds of device time per write, few enough calls to not matter. */
-    static final int BUFFER_SIZE = 4 << 20;
-
-    private final Posix posix;
+    private final Posix posix = new Posix();
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment buf = arena.allocate(BUFFER_SIZE, BLOCK_SIZE);
     private final MemorySegment probe = arena.allocate(BLOCK_SIZE + 1);
-    private final Path image;
-    private final int out;
-    /** Where {@code buf[0]} goes in the image, and how much of it is filled. */
-    private long bufAt;
-    private int fill;
+    private final DirectOut out;
     /** The first file whose blocks are in the buffer and not yet written; -1 when none. */
     private int pendingFrom = -1;
 
-    private DirectCopier(Posix posix, Path image, int out) {
-        this.posix = posix;
-        this.image = image;
+    private DirectCopier(DirectOut out) {
         this.out = out;
     }
 
     /** A copier writing to {@code image}, or null when its file system does not do direct I/O. */
     static DirectCopier open(Path image) {
-        Posix posix = new Posix();
-        int fd = posix.openDirectWrite(image);
-        if (fd < 0) {
-            posix.close();
-            return null;
-        }
-        return new DirectCopier(posix, image, fd);
+        DirectOut out = DirectOut.open(image);
+        return out == null ? null : new DirectCopier(out);
     }
 
     /**
@@ -72,29 +56,19 @@ final class DirectCopier implements AutoCloseable {
         int in = posix.openRegularFd(s.file());
         try {
             long at = startBlock * BLOCK_SIZE;
-            if (fill > 0 && bufAt + fill != at) flush();
-            if (fill == 0) bufAt = at;
             if (pendingFrom < 0) pendingFrom = index;
             long done = 0;
             while (done < full) {
-                if (fill == BUFFER_SIZE) {
-                    flush();
-                    bufAt = at + done;
-                    pendingFrom = index;
-                }
-                long want = Math.min(full - done, BUFFER_SIZE - fill);
-                long n = posix.pread(in, buf.asSlice(fill, want), s.offset() + done, s.file());
+                MemorySegment room = out.room(at + done);
+                if (out.buffered() == 0) pendingFrom = index; // what came before is written
+                long want = Math.min(full - done, room.byteSize());
+                long n = posix.pread(in, room.asSlice(0, want), s.offset() + done, s.file());
                 if (n != want) throw changed(s, size);
-                fill += (int) n;
+                out.filled(n);
                 done += n;
             }
-            int pad = (int) (-full & (BLOCK_SIZE - 1));
-            if (pad > 0) {
-                // Every file adds whole blocks, so the buffer held whole blocks before this one
-                // and its size is a multiple of the block: the padding always fits.
-                buf.asSlice(fill, pad).fill((byte) 0);
-                fill += pad;
-            }
+            // Every file adds whole blocks, so the next one starts on a block boundary.
+            out.padToBlock();
             // The tail, plus one byte for a whole file: a read that returns it shows the file grew.
             int tail = (int) (size - full);
             int want = tail + (s.wholeFile() ? 1 : 0);
@@ -113,9 +87,7 @@ final class DirectCopier implements AutoCloseable {
 
     /** Writes what the buffer holds. */
     void flush() throws IOException {
-        if (fill > 0) posix.pwriteFully(out, buf.asSlice(0, fill), bufAt, image);
-        bufAt += fill;
-        fill = 0;
+        out.flush();
         pendingFrom = -1;
     }
 
@@ -126,7 +98,7 @@ final class DirectCopier implements AutoCloseable {
     /** Closes without writing what is left: call {@link #flush} first to keep it. */
     @Override
     public void close() {
-        posix.close(out);
+        out.close();
         posix.close();
         arena.close();
     }

@@ -78,6 +78,8 @@ public final class ErofsWriter implements ImageWriter {
     /** Whether the last write took over the fed pipeline (tests check both ways). */
     private boolean usedFeed;
     private int takenOver;
+    /** Whether the last write put its data area on disk with direct I/O (tests check both ways). */
+    private boolean directWrites;
 
     public ErofsWriter(Options options) {
         this.options = options;
@@ -110,6 +112,10 @@ public final class ErofsWriter implements ImageWriter {
         return usedFeed;
     }
 
+    boolean directWrites() {
+        return directWrites;
+    }
+
     /** Files of the last write whose data, copied during the walk, it took over (tests check the prefix rule). */
     int takenOver() {
         return takenOver;
@@ -126,6 +132,12 @@ public final class ErofsWriter implements ImageWriter {
 
     @Override
     public void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException {
+        write(tree, out, null, progress);
+    }
+
+    /** As {@link #write(Tree, SeekableByteChannel, Progress)}; the data area goes to {@code file} with direct I/O where it can. */
+    @Override
+    public void write(Tree tree, SeekableByteChannel out, Path file, Progress progress) throws IOException {
         Algorithm alg = options.algorithm() == null ? Algorithm.NONE : options.algorithm();
         int pcluster = options.pclusterSize();
         if (alg != Algorithm.NONE) {
@@ -142,8 +154,9 @@ public final class ErofsWriter implements ImageWriter {
         fedPlain = null;
         usedFeed = false;
         takenOver = 0;
+        directWrites = false;
         try {
-            new Build(tree, out, progress, alg, pcluster, ahead, plainAhead).run();
+            new Build(tree, out, file, progress, alg, pcluster, ahead, plainAhead).run();
         } finally {
             if (ahead != null) ahead.close();
             if (plainAhead != null) plainAhead.close();
@@ -154,6 +167,8 @@ public final class ErofsWriter implements ImageWriter {
     private final class Build {
         private final Tree tree;
         private final SeekableByteChannel out;
+        /** The file {@code out} writes, for direct I/O; null when not known. */
+        private final Path file;
         private final Progress progress;
         private final Algorithm alg;
         private final boolean compressing;
@@ -174,8 +189,9 @@ public final class ErofsWriter implements ImageWriter {
         private int hardLinkPaths;
         private long cursor;
 
-        Build(Tree tree, SeekableByteChannel out, Progress progress, Algorithm alg, int pclusterSize,
+        Build(Tree tree, SeekableByteChannel out, Path file, Progress progress, Algorithm alg, int pclusterSize,
               CompressionPipeline ahead, PlainFeed plainAhead) {
+            this.file = file;
             this.ahead = ahead;
             this.plainAhead = alg == Algorithm.NONE ? plainAhead : null;
             this.inline = this.plainAhead != null ? this.plainAhead.takeStore() : new InlineStore();
@@ -191,7 +207,7 @@ public final class ErofsWriter implements ImageWriter {
         }
 
         void run() throws IOException {
-            try (inline; DataDigest d = dataDigest) {
+            try (inline; DataDigest d = dataDigest; DataWriter w = data) {
                 layOutAndWrite();
             }
         }
@@ -242,6 +258,7 @@ public final class ErofsWriter implements ImageWriter {
             if (totalBlocks > 0xFFFFFFFFL) throw new KilnException("EROFS image too large: " + totalBlocks + " blocks");
 
             for (Inode n : inodes) if (n instanceof Inode.Dir d) writeDirectory(d);
+            data.endDirect(); // the metadata is written the usual way: it shares blocks
             Trace.mark("erofs: directories written");
             writeMetadata(dataStart, dataEnd, totalBlocks, headerEnd, sharedEnd);
             Trace.mark("erofs: metadata written");
@@ -314,6 +331,10 @@ public final class ErofsWriter implements ImageWriter {
         private void writeData() throws IOException {
             int threads = threads();
             takeOverCopies();
+            // File data and directory blocks come in order, each in blocks of its own: they go
+            // with direct I/O, sparing this thread the kernel's copy into the page cache.
+            directWrites = data.startDirect(file);
+            if (directWrites) Trace.mark("erofs: data area written with direct I/O");
             List<Inode> compressible = new ArrayList<>();
             List<Inode> small = new ArrayList<>();
             for (int i = 0; i < inodes.size(); i++) {

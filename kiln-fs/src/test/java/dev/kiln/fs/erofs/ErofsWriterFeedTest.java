@@ -90,6 +90,25 @@ class ErofsWriterFeedTest {
         assertThat(direct).isEqualTo(buffered);
     }
 
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void theDataAreaIsTheSameBytesWithAndWithoutDirectIo(Algorithm alg) throws IOException {
+        // data/noise does not compress: its pclusters are written, then rewritten plain over them.
+        byte[] noise = new byte[3 << 20];
+        new java.util.SplittableRandom(5).nextBytes(noise);
+        Files.write(src.resolve("data/noise"), noise);
+        List<Source> sources = List.of(source(src.toString()));
+        ErofsWriter w = new ErofsWriter(new ErofsWriter.Options(alg, 9, 65536, null, 0));
+        byte[] direct = build(w, sources, false, t -> { }, true);
+        assertThat(w.directWrites()).as("direct I/O on " + tmp + " (its file system must support O_DIRECT)").isTrue();
+        byte[] buffered = build(w, sources, false, t -> { }, false);
+        assertThat(w.directWrites()).isFalse();
+        assertThat(direct).isEqualTo(buffered);
+        Path image = tmp.resolve("direct.erofs");
+        Files.write(image, direct);
+        ErofsWriterFixtures.fsckExtract(image, tmp.resolve("d"));
+    }
+
     @org.junit.jupiter.api.Test
     void uncompressedCopiesAreTakenOverUpToTheFirstDifference() throws IOException {
         List<Source> sources = List.of(source(src.toString()));
@@ -163,9 +182,9 @@ class ErofsWriterFeedTest {
     }
 
     /**
-     * {@code direct}: the feed is given the image's path, so an uncompressed one copies with
-     * direct I/O (the test's directory is on ext4, which has it; the test asserts that it was
-     * used); otherwise it copies through the channel.
+     * {@code direct}: the feed and the writer are given the image's path, so an uncompressed feed
+     * copies with direct I/O (the test's directory is on ext4, which has it; the test asserts that
+     * it was used) and the writer writes its data area so; otherwise both go through the channel.
      */
     private byte[] build(ErofsWriter w, List<Source> sources, boolean feed, Consumer<Tree> change, boolean direct)
             throws IOException {
@@ -176,7 +195,7 @@ class ErofsWriterFeedTest {
             if (feed) assertThat(f).isNotNull();
             Tree tree = Sources.build(sources, Excludes.NONE, new MtimePolicy.Fixed(0), f);
             change.accept(tree);
-            w.write(tree, ch, Progress.NONE);
+            w.write(tree, ch, direct ? image : null, Progress.NONE);
             if (f instanceof PlainFeed plain) { // write() waited for its copies
                 assertThat(plain.directCopies())
                         .as("direct I/O on " + image + " (its file system must support O_DIRECT)").isEqualTo(direct);
