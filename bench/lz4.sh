@@ -23,6 +23,6 @@ cp="$repo/kiln-fs/target/classes:$repo/kiln-fs/target/test-classes"
     sample=("$work/usr-share")
   fi
   echo
-  "$java_home/bin/java" --enable-native-access=ALL-UNNAMED -cp "$cp" dev.kiln.fs.lz4.Lz4Bench "${1:-all}" "${sample[@]}"
+  "$java_home/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$cp" dev.kiln.fs.lz4.Lz4Bench "${1:-all}" "${sample[@]}"
 } > "$results/lz4.md"
 cat "$results/lz4.md"
