@@ -21,7 +21,7 @@ import java.nio.file.Path;
  * A run of bytes starts on a block boundary, and {@link #flush} zero-pads the last block: the
  * caller owns every block it touches (the data area of an EROFS image, where a file's or a
  * directory's last block is zero-padded anyway). {@link #open} returns null where the file system
- * refuses O_DIRECT (tmpfs before Linux 6.6, some FUSE). Not thread safe, and tied to the thread
+ * refuses O_DIRECT (tmpfs on older kernels, some FUSE). Not thread safe, and tied to the thread
  * that opened it (its buffer is confined memory).
  */
 final class DirectOut implements AutoCloseable {
@@ -107,20 +107,6 @@ final class DirectOut implements AutoCloseable {
         padToBlock();
         posix.pwriteFully(fd, buf.asSlice(0, fill), bufAt, image);
         bufAt += fill;
-        fill = 0;
-    }
-
-    /** The bytes not yet written, for a caller that writes them another way after a failed {@link #flush}. */
-    MemorySegment pending() {
-        return buf.asSlice(0, fill);
-    }
-
-    long pendingAt() {
-        return bufAt;
-    }
-
-    /** Drops what the buffer holds. */
-    void discard() {
         fill = 0;
     }
 

@@ -207,7 +207,7 @@ public final class ErofsWriter implements ImageWriter {
         }
 
         void run() throws IOException {
-            try (inline; DataDigest d = dataDigest; DataWriter w = data) {
+            try (inline; DataDigest d = dataDigest; data) {
                 layOutAndWrite();
             }
         }
