@@ -1,22 +1,16 @@
 package dev.kiln.cli;
 
-import dev.kiln.fs.Compression;
 import dev.kiln.fs.ImageFormat;
-import dev.kiln.fs.KilnException;
-import dev.kiln.fs.Progress;
-import dev.kiln.fs.build.Build;
-import dev.kiln.fs.erofs.ErofsWriter;
-import dev.kiln.fs.source.Excludes;
-import dev.kiln.fs.source.MtimePolicy;
-import dev.kiln.fs.source.Ownership;
-import dev.kiln.fs.source.Source;
-import dev.kiln.fs.source.Sources;
+import dev.kiln.fs.build.BuildResult;
+import dev.kiln.fs.build.ImageBuild;
+import dev.kiln.fs.build.MtimePolicy;
+import dev.kiln.fs.build.Ownership;
+import dev.kiln.fs.build.Source;
 import dev.kiln.fs.target.Finding;
 import dev.kiln.fs.target.Target;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -73,113 +67,50 @@ final class BuildCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ImageFormat fmt = format != null ? ImageFormat.parse(format)
-                : ImageFormat.fromFileName(output.getFileName().toString()).orElseThrow(() -> new UsageException(
-                        "cannot tell the format from \"" + output.getFileName() + "\"; use --format cpio|tar|erofs or an extension (.cpio, .tar, .erofs)"));
-        Target tgt = Target.parse(target);
-        Ownership hostOwners = owner == null ? Ownership.ROOT : Ownership.parse(owner);
-        Ownership imageOwners = owner == null ? Ownership.KEEP : Ownership.parse(owner);
-        MtimePolicy mtimes = MtimePolicy.parse(mtime, System.getenv("SOURCE_DATE_EPOCH"));
+        ImageBuild.Builder request = ImageBuild.builder()
+                .fileName(output.getFileName().toString())
+                .target(Target.parse(target))
+                .excludes(excludes)
+                .crc(crc)
+                .compression(compress)
+                .pclusterSize(pcluster)
+                .compatibility(compat)
+                .uuid(uuid);
+        if (format != null) request.format(ImageFormat.parse(format));
+        if (owner != null) request.owners(Ownership.parse(owner));
+        if (mtime != null) request.mtime(MtimePolicy.parse(mtime));
+        String epoch = System.getenv("SOURCE_DATE_EPOCH");
+        if (epoch != null && !epoch.isBlank()) request.sourceDateEpoch(MtimePolicy.epoch(epoch, "SOURCE_DATE_EPOCH"));
+        for (String s : sources) request.source(Source.parse(s));
+        ImageBuild build = request.build();
 
-        Compression streamCompression = Compression.NONE;
-        ErofsWriter.Options erofs = ErofsWriter.Options.defaults();
-        long buildTime = mtimes instanceof MtimePolicy.Keep ? 0 : mtimes.impliedTime();
-        if (fmt == ImageFormat.EROFS) {
-            erofs = erofsOptions(buildTime, tgt);
-        } else {
-            if (pcluster != null || compat != null || uuid != null) throw new UsageException("--pcluster, --compat and --uuid apply to erofs only");
-            streamCompression = compress != null ? Compression.parse(compress) : ImageFormat.compressionFromFileName(output.getFileName().toString());
-        }
-        if (crc && fmt != ImageFormat.CPIO) throw new UsageException("--crc applies to cpio only");
-
-        List<Source> srcs = new ArrayList<>();
-        for (String s : sources) srcs.add(Sources.parse(s, hostOwners, imageOwners));
-        Build build = new Build(srcs, Excludes.of(excludes), mtimes, tgt, fmt, streamCompression, crc, erofs);
-
-        ProgressHolder holder = new ProgressHolder();
-        Build.Result r;
-        try {
-            r = build.writeTo(output, tree -> holder.set(ProgressBar.start(tree, System.err, quiet)));
-        } finally {
-            holder.close();
+        BuildResult r;
+        try (BuildProgress progress = new BuildProgress(System.err, quiet, System.getenv("KILN_TRACE") != null)) {
+            r = build.writeTo(output, progress);
         }
         for (Finding f : r.findings()) {
             if (f.severity() == Finding.Severity.INFO && quiet) continue;
             System.err.println("kiln: " + f);
         }
         if (!quiet) {
-            System.err.printf("kiln: wrote %s (%s, %,d bytes, %,d entries)%n", output, fmt.id(), r.imageSize(), r.entries());
+            System.err.printf("kiln: wrote %s (%s, %,d bytes, %,d entries)%n", output, build.format().id(), r.imageSize(), r.entries());
         }
         return KilnCommand.OK;
     }
 
-    private ErofsWriter.Options erofsOptions(long buildTime, Target tgt) {
-        ErofsWriter.Algorithm alg = ErofsWriter.Algorithm.NONE;
-        int level = 9;
-        if (compress != null) {
-            String c = compress.toLowerCase(Locale.ROOT);
-            String name = c.contains(":") ? c.substring(0, c.indexOf(':')) : c;
-            switch (name) {
-                case "none" -> alg = ErofsWriter.Algorithm.NONE;
-                case "lz4" -> alg = ErofsWriter.Algorithm.LZ4;
-                case "lz4hc" -> alg = ErofsWriter.Algorithm.LZ4HC;
-                default -> throw new UsageException("--compress for erofs: none, lz4 or lz4hc[:LEVEL], not \"" + compress + "\"");
-            }
-            if (c.contains(":")) {
-                if (alg != ErofsWriter.Algorithm.LZ4HC) throw new UsageException("--compress: only lz4hc takes a level");
-                try {
-                    level = Integer.parseInt(c.substring(c.indexOf(':') + 1));
-                } catch (NumberFormatException e) {
-                    throw new UsageException("--compress lz4hc:LEVEL needs a number 1..12");
-                }
-                if (level < 1 || level > 12) throw new UsageException("--compress lz4hc:LEVEL needs a number 1..12, not " + level);
-            }
-        }
-        // --target linux means "mounts on as many kernels as possible": one-block pclusters read from 5.4 on.
-        int pc = tgt instanceof dev.kiln.fs.target.LinuxTarget ? 4096 : 65536;
-        if (pcluster != null) pc = parseSize(pcluster);
-        if (compat != null) {
-            if (!compat.equals("linux-5.4")) throw new UsageException("--compat: only linux-5.4 is known");
-            if (pcluster != null && pc != 4096) throw new UsageException("--compat linux-5.4 needs one-block pclusters (--pcluster 4096)");
-            pc = 4096;
-        }
-        if (pc < 4096 || pc > 1 << 20 || pc % 4096 != 0) throw new UsageException("--pcluster: a multiple of 4096 between 4K and 1M, not " + pcluster);
-        return new ErofsWriter.Options(alg, level, pc, uuid, buildTime);
-    }
-
-    static int parseSize(String s) {
-        String t = s.trim().toUpperCase(Locale.ROOT);
-        long mul = 1;
-        if (t.endsWith("K") || t.endsWith("KIB")) { mul = 1024; t = t.replaceAll("KIB$|K$", ""); }
-        else if (t.endsWith("M") || t.endsWith("MIB")) { mul = 1 << 20; t = t.replaceAll("MIB$|M$", ""); }
-        try {
-            long v = Long.parseLong(t) * mul;
-            if (v > Integer.MAX_VALUE) throw new NumberFormatException();
-            return (int) v;
-        } catch (NumberFormatException e) {
-            throw new UsageException("not a size: \"" + s + "\" (examples: 4096, 64K, 1M)");
-        }
-    }
-
-    /** Keeps the bar so it can be closed whatever happens. */
-    private static final class ProgressHolder implements AutoCloseable {
-        private Progress progress = Progress.NONE;
-
-        Progress set(Progress p) {
-            progress = p;
-            return p;
-        }
-
-        @Override
-        public void close() {
-            if (progress instanceof ProgressBar b) b.close();
-        }
-    }
-
-    /** A wrong combination of options: exit code 2 like any usage error. */
-    static final class UsageException extends KilnException {
-        UsageException(String message) {
-            super(message);
-        }
+    /** The flag behind each option the library names in its messages. */
+    static String flagFor(String option) {
+        return switch (option) {
+            case "format" -> "--format";
+            case "compression" -> "--compress";
+            case "crc" -> "--crc";
+            case "pcluster size" -> "--pcluster";
+            case "compatibility" -> "--compat";
+            case "uuid" -> "--uuid";
+            case "owner" -> "--owner";
+            case "mtime" -> "--mtime";
+            case "sources" -> "SOURCE";
+            default -> option;
+        };
     }
 }

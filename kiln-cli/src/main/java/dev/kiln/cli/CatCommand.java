@@ -19,12 +19,13 @@ final class CatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Tree tree = Inputs.open(image);
-        EntryPath at = Inputs.follow(tree, EntryPath.parse(path));
-        Node n = tree.resolve(at);
-        if (!(n instanceof Node.File f)) throw new KilnException(EntryPath.parse(path).display() + ": not a regular file");
-        try (InputStream in = f.content().open()) {
-            in.transferTo(System.out);
+        try (Tree tree = Inputs.open(image)) {
+            EntryPath at = tree.follow(EntryPath.parse(path));
+            Node n = tree.resolve(at);
+            if (!(n instanceof Node.File f)) throw new KilnException(EntryPath.parse(path).display() + ": not a regular file");
+            try (InputStream in = f.content().open()) {
+                in.transferTo(System.out);
+            }
         }
         System.out.flush();
         return KilnCommand.OK;

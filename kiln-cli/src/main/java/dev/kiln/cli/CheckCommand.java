@@ -38,7 +38,7 @@ final class CheckCommand implements Callable<Integer> {
             o.put("format", kind.format() == null ? null : kind.format().id());
             o.put("compression", kind.compression().name().toLowerCase());
             o.put("target", t.id());
-            o.put("entries", r.tree().size());
+            o.put("entries", r.entries());
             o.put("contentBytes", r.contentBytes());
             o.put("ok", r.ok());
             List<Object> fs = new ArrayList<>();
@@ -54,7 +54,7 @@ final class CheckCommand implements Callable<Integer> {
         } else {
             for (Finding f : r.findings()) System.out.println(f);
             System.out.printf("%s: %s, %,d entries, %,d bytes of data: %s for --target %s%n", image,
-                    kind.format().id() + (kind.cpioMagic() != null ? " " + kind.cpioMagic() : ""), r.tree().size(), r.contentBytes(),
+                    kind.format().id() + (kind.cpioMagic() != null ? " " + kind.cpioMagic() : ""), r.entries(), r.contentBytes(),
                     r.ok() ? "ok" : "NOT OK", t.id());
         }
         return r.ok() ? KilnCommand.OK : KilnCommand.DIFFERENT;

@@ -37,9 +37,11 @@ final class DiffCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Tree ta = Inputs.open(a), tb = Inputs.open(b);
         TreeDiff.Options o = new TreeDiff.Options(true, !noOwners, !noMtimes, nanos, !noXattrs, true);
-        List<TreeDiff.Difference> diffs = TreeDiff.compare(ta, tb, o);
+        List<TreeDiff.Difference> diffs;
+        try (Tree ta = Inputs.open(a); Tree tb = Inputs.open(b)) {
+            diffs = TreeDiff.compare(ta, tb, o);
+        }
         if (json) {
             List<Object> out = new ArrayList<>();
             for (TreeDiff.Difference d : diffs) {

@@ -1,7 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.fs.Tree;
-import dev.kiln.fs.host.Extractor;
+import dev.kiln.fs.Extractor;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,9 +18,10 @@ final class ExtractCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Tree tree = Inputs.open(image);
-        for (String w : new Extractor(Extractor.runningAsRoot()).extract(tree, dir)) {
-            System.err.println("kiln: warning: " + w);
+        try (Tree tree = Inputs.open(image)) {
+            for (String w : new Extractor(Extractor.runningAsRoot()).extract(tree, dir)) {
+                System.err.println("kiln: warning: " + w);
+            }
         }
         return KilnCommand.OK;
     }

@@ -50,11 +50,12 @@ public final class KilnCommand implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             // Bad input is the user's to fix: one line, no stack trace.
             switch (ex) {
-                case BuildCommand.UsageException u -> {
-                    err.println("kiln: " + u.getMessage());
+                case dev.kiln.fs.build.BuildOptionException o -> {
+                    // A wrong option: named as the command line spells it.
+                    err.println("kiln: " + BuildCommand.flagFor(o.option()) + ": " + o.problem());
                     return USAGE;
                 }
-                case dev.kiln.fs.build.Build.TargetException t -> {
+                case dev.kiln.fs.build.TargetException t -> {
                     // The target's rules failed: a lint failure, and nothing was written.
                     err.println("kiln: " + t.getMessage());
                     return DIFFERENT;

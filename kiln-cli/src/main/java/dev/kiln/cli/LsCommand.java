@@ -39,7 +39,12 @@ final class LsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Tree tree = Inputs.open(image);
+        try (Tree tree = Inputs.open(image)) {
+            return list(tree);
+        }
+    }
+
+    private int list(Tree tree) {
         EntryPath at = path == null ? EntryPath.ROOT : EntryPath.parse(path);
         Node top = tree.get(at).orElseThrow(() -> new KilnException(at.display() + ": no such entry in " + image));
         List<Entry> selected = new ArrayList<>();

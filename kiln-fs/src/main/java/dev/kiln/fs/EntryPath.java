@@ -1,5 +1,6 @@
 package dev.kiln.fs;
 
+import dev.kiln.fs.io.Utf8;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

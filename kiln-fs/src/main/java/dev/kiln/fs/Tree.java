@@ -21,8 +21,13 @@ import java.util.function.Function;
  *
  * <p>Only metadata and {@link Content} handles live here, so a tree of millions of files
  * costs a few hundred bytes per entry whatever the file sizes.
+ *
+ * <p>A tree read from a compressed image holds a decompressed copy of it in a temporary file,
+ * which its contents read from: {@link #close} removes it (and releases anything else
+ * {@linkplain #attach attached}). Closing a tree that holds nothing does nothing, so code that
+ * does not know where a tree came from closes it.
  */
-public final class Tree {
+public final class Tree implements AutoCloseable {
     /**
      * A non-directory node that a second path has linked to: the paths that hold this one object
      * share the node. Identity matters, not value. A node no link points to sits in its
@@ -62,6 +67,8 @@ public final class Tree {
     private Dir lastParent;
     /** Whether any node is shared by several paths; without links, entries() needs no counting pass. */
     private boolean anyLinks;
+    /** What the contents read from and {@link #close} releases, in the order attached; null while none. */
+    private List<AutoCloseable> resources;
 
     public Tree() {
         this(Metadata.IMPLIED_DIRECTORY);
@@ -119,6 +126,53 @@ public final class Tree {
             value = node;
         }
         if (parentFor(path).children.put(path.name(), value) instanceof Dir) forgetParent();
+    }
+
+    /**
+     * Makes {@code resource} (a temporary file's remover, an open channel) live as long as this
+     * tree: {@link #close} closes it. For whoever creates contents that read from it.
+     */
+    public synchronized void attach(AutoCloseable resource) {
+        if (resources == null) resources = new ArrayList<>(2);
+        resources.add(resource);
+    }
+
+    /**
+     * Takes over what {@code other} holds open, because this tree now holds contents of it (a
+     * layer laid over this one): closing this tree releases them, closing {@code other} no longer does.
+     */
+    public void adopt(Tree other) {
+        if (other == this) return;
+        List<AutoCloseable> taken;
+        synchronized (other) {
+            taken = other.resources;
+            other.resources = null;
+        }
+        if (taken != null) for (AutoCloseable r : taken) attach(r);
+    }
+
+    /**
+     * Releases what the tree holds open, last attached first; contents that read from it fail
+     * afterwards. Every resource is closed even if one fails; the first failure is thrown.
+     */
+    @Override
+    public void close() {
+        List<AutoCloseable> taken;
+        synchronized (this) {
+            taken = resources;
+            resources = null;
+        }
+        if (taken == null) return;
+        RuntimeException failure = null;
+        for (int i = taken.size() - 1; i >= 0; i--) {
+            try {
+                taken.get(i).close();
+            } catch (Exception e) {
+                if (failure == null) failure = new KilnException("releasing what an image tree held: " + e.getMessage(), e);
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
     }
 
     private void forgetParent() {
@@ -383,5 +437,40 @@ public final class Tree {
             cur = next;
         }
         return cur;
+    }
+
+    /**
+     * The path {@code path} leads to once symlinks are followed inside the tree (absolute targets
+     * start at the root), at most 40 hops, as the kernel allows; fails naming the path when an
+     * entry on the way is missing or the links loop.
+     */
+    public EntryPath follow(EntryPath path) {
+        EntryPath cur = path;
+        for (int hops = 0; hops < 40; hops++) {
+            Node n = get(cur).orElseThrow(() -> new KilnException(path.display() + ": no such entry in the image"));
+            if (!(n instanceof Node.Symlink s)) return cur;
+            String t = s.target();
+            EntryPath base = t.startsWith("/") ? EntryPath.ROOT : cur.parent();
+            cur = resolveLexically(base, t, path);
+        }
+        throw new KilnException(path.display() + ": too many levels of symbolic links");
+    }
+
+    private static EntryPath resolveLexically(EntryPath base, String target, EntryPath origin) {
+        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>(base.components());
+        for (String c : target.split("/")) {
+            if (c.isEmpty() || c.equals(".")) continue;
+            if (c.equals("..")) {
+                if (!parts.isEmpty()) parts.removeLast();
+            } else {
+                parts.addLast(c);
+            }
+        }
+        if (parts.isEmpty()) return EntryPath.ROOT;
+        try {
+            return EntryPath.parse(String.join("/", parts));
+        } catch (KilnException e) {
+            throw new KilnException(origin.display() + ": symlink leads to an invalid path: " + e.getMessage());
+        }
     }
 }

@@ -1,5 +1,8 @@
 package dev.kiln.fs;
 
+import dev.kiln.fs.io.AtomicFile;
+import dev.kiln.fs.io.Utf8;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

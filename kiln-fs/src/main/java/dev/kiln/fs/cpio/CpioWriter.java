@@ -4,7 +4,7 @@ import dev.kiln.fs.Compression;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.Entry;
 import dev.kiln.fs.EntryPath;
-import dev.kiln.fs.ImageWriter;
+import dev.kiln.fs.io.ImageWriter;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
@@ -18,6 +18,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.Future;
+import dev.kiln.fs.io.FileFeed;
+import dev.kiln.fs.io.Workers;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -60,15 +63,16 @@ public final class CpioWriter implements ImageWriter {
     }
 
     @Override
-    public void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException {
+    public void write(Tree tree, dev.kiln.fs.io.Output o, FileFeed fed) throws IOException {
         Compression c = options.compression() == null ? Compression.NONE : options.compression();
+        SeekableByteChannel out = o.channel();
         if (c == Compression.NONE) {
-            new Session(options, out, null, progress).write(tree);
+            new Session(options, out, null, o.progress(), o.workers()).write(tree);
         } else {
             // The compressor must be finished (zstd and xz only end their frame on close) without
             // closing the caller's channel, which it owns.
             try (OutputStream compressor = c.compress(new UnclosableChannelStream(out))) {
-                new Session(options, null, compressor, progress).write(tree);
+                new Session(options, null, compressor, o.progress(), o.workers()).write(tree);
             }
         }
     }
@@ -113,11 +117,11 @@ public final class CpioWriter implements ImageWriter {
         /** Opens small walked files relative to their directory (session thread only). */
         private final DirectoryReader dirs = new DirectoryReader();
 
-        Session(Options options, WritableByteChannel file, OutputStream compressor, Progress progress) {
+        Session(Options options, WritableByteChannel file, OutputStream compressor, Progress progress, Workers workers) {
             this.options = options;
             this.magic = (options.crc() ? CpioFormat.MAGIC_CRC : CpioFormat.MAGIC_NEWC).getBytes(StandardCharsets.US_ASCII);
             this.progress = progress == null ? Progress.NONE : progress;
-            this.output = new Output(file, compressor, options.crc());
+            this.output = new Output(file, compressor, options.crc(), workers);
         }
 
         void write(Tree tree) throws IOException {
@@ -440,11 +444,11 @@ public final class CpioWriter implements ImageWriter {
         private final boolean crc;
         private final ArrayBlockingQueue<Object> tasks = new ArrayBlockingQueue<>(BUFFERS + 2);
         private final ArrayBlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(BUFFERS);
-        private final Thread thread;
+        private final Future<?> thread;
         /** The first error of the output thread; later tasks are skipped, buffers still come back. */
         private volatile Throwable failure;
 
-        Output(WritableByteChannel file, OutputStream compressor, boolean crc) {
+        Output(WritableByteChannel file, OutputStream compressor, boolean crc, Workers workers) {
             this.file = file;
             this.compressor = compressor;
             this.compressorChannel = compressor == null ? null : Channels.newChannel(compressor);
@@ -453,7 +457,7 @@ public final class CpioWriter implements ImageWriter {
                 // Direct buffers go to a channel without a copy; a compressor wants a byte[].
                 free.add(file != null ? ByteBuffer.allocateDirect(Session.BUFFER_SIZE) : ByteBuffer.allocate(Session.BUFFER_SIZE));
             }
-            this.thread = Thread.ofPlatform().name("kiln-cpio-output").daemon().start(this::run);
+            this.thread = workers.start("kiln-cpio-output", this::run);
         }
 
         ByteBuffer take() throws IOException {
@@ -485,7 +489,7 @@ public final class CpioWriter implements ImageWriter {
         /** Stops the thread after a failure of the session thread; a no-op after {@link #finish}. */
         @Override
         public void close() throws IOException {
-            if (!thread.isAlive()) return;
+            if (thread.isDone()) return;
             failure = failure != null ? failure : new KilnException("archive abandoned");
             put(END);
             join();
@@ -502,7 +506,9 @@ public final class CpioWriter implements ImageWriter {
 
         private void join() throws IOException {
             try {
-                thread.join();
+                thread.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new KilnException("archive output failed: " + e.getCause(), e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("interrupted while writing the archive");

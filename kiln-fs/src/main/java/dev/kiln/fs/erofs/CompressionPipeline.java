@@ -1,9 +1,9 @@
 package dev.kiln.fs.erofs;
 
-import dev.kiln.fs.Await;
+import dev.kiln.fs.io.Await;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
-import dev.kiln.fs.FileFeed;
+import dev.kiln.fs.io.FileFeed;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.host.DirectoryReader;
 import dev.kiln.fs.host.Posix;
@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import dev.kiln.fs.io.Workers;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Supplier;
@@ -92,19 +93,24 @@ final class CompressionPipeline implements FileFeed {
     private final List<Content> fed;
     private volatile boolean ended;
     private final ExecutorService workers;
-    private final ThreadLocal<PclusterPacker> packers;
+    /**
+     * Packers not in use; a worker takes one per batch. A pool rather than one per thread, since
+     * the threads may be a server's, shared by many builds, and outlive this pipeline.
+     */
+    private final ConcurrentLinkedQueue<PclusterPacker> packers = new ConcurrentLinkedQueue<>();
+    private final Supplier<PclusterPacker> newPacker;
     private final ArrayBlockingQueue<Batch> free;
     private final int maxBatches;
     private int created;
     private final LinkedBlockingQueue<Future<Batch>> done = new LinkedBlockingQueue<>();
-    private final Thread producer;
+    private final Future<?> producer;
     private Batch current;
     private int next;
 
     /** A pipeline over {@code files}, all known now. {@code probe}: see {@link PclusterPacker#PclusterPacker}. */
     static CompressionPipeline of(List<Inode> files, Supplier<Lz4Compressor> compressors, int pclusterSize,
-                                  boolean probe, int threads) {
-        CompressionPipeline p = new CompressionPipeline(compressors, pclusterSize, probe, threads, false);
+                                  boolean probe, Workers workers) {
+        CompressionPipeline p = new CompressionPipeline(compressors, pclusterSize, probe, workers, false);
         for (Inode f : files) p.jobs.add(new Job(f.content, f, null));
         p.jobs.add(NO_MORE);
         return p;
@@ -115,24 +121,19 @@ final class CompressionPipeline implements FileFeed {
      * than one fed all at once: nothing consumes its batches until the walk and the layout are
      * done, and with the two spare batches that suffice otherwise it stalled long before the walk ended.
      */
-    static CompressionPipeline fed(Supplier<Lz4Compressor> compressors, int pclusterSize, boolean probe, int threads) {
-        return new CompressionPipeline(compressors, pclusterSize, probe, threads, true);
+    static CompressionPipeline fed(Supplier<Lz4Compressor> compressors, int pclusterSize, boolean probe, Workers workers) {
+        return new CompressionPipeline(compressors, pclusterSize, probe, workers, true);
     }
 
-    private CompressionPipeline(Supplier<Lz4Compressor> compressors, int pclusterSize, boolean probe, int threads,
+    private CompressionPipeline(Supplier<Lz4Compressor> compressors, int pclusterSize, boolean probe, Workers pool,
                                 boolean fed) {
+        int threads = pool.parallelism();
         this.fed = fed ? new ArrayList<>() : null;
         this.maxBatches = threads + (fed ? FED_EXTRA_BATCHES : 2);
         this.free = new ArrayBlockingQueue<>(maxBatches);
-        this.packers = ThreadLocal.withInitial(() -> new PclusterPacker(compressors.get(), pclusterSize, probe));
-        this.workers = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "kiln-erofs-compress");
-            t.setDaemon(true);
-            return t;
-        });
-        this.producer = new Thread(this::produce, "kiln-erofs-read");
-        producer.setDaemon(true);
-        producer.start();
+        this.newPacker = () -> new PclusterPacker(compressors.get(), pclusterSize, probe);
+        this.workers = pool.pool("kiln-erofs-compress", threads);
+        this.producer = pool.start("kiln-erofs-read", this::produce);
     }
 
     @Override
@@ -282,7 +283,8 @@ final class CompressionPipeline implements FileFeed {
         int need = 0;
         for (Segment s : b.segments) need += PclusterPacker.maxOutput(s.length);
         if (b.out.length < need) b.out = new byte[need];
-        PclusterPacker packer = packers.get();
+        PclusterPacker packer = packers.poll();
+        if (packer == null) packer = newPacker.get();
         int o = 0;
         for (Segment s : b.segments) {
             s.batch = b;
@@ -290,6 +292,7 @@ final class CompressionPipeline implements FileFeed {
             s.outLen = packer.pack(b.in, s.inOff, s.length, b.out, o, s.extents);
             o += s.outLen;
         }
+        packers.add(packer);
         return b;
     }
 
@@ -301,7 +304,7 @@ final class CompressionPipeline implements FileFeed {
 
     @Override
     public void close() {
-        producer.interrupt();
+        producer.cancel(true);
         workers.shutdownNow();
     }
 }

@@ -1,6 +1,6 @@
 package dev.kiln.fs.erofs;
 
-import dev.kiln.fs.Await;
+import dev.kiln.fs.io.Await;
 import dev.kiln.fs.Content;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,7 +9,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import dev.kiln.fs.io.Workers;
 import java.util.concurrent.Future;
 import java.util.zip.CRC32;
 
@@ -30,18 +30,24 @@ import java.util.zip.CRC32;
  * 1.2 s of CPU for /usr/share) while CRC32 stays an intrinsic.
  */
 final class DataDigest implements AutoCloseable {
-    private final ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "kiln-erofs-digest");
-        t.setDaemon(true);
-        return t;
-    });
+    private final Workers workers;
+    /** One task at a time, in order; made with the first host file (a build from memory has none). */
+    private ExecutorService pool;
     private final List<Future<?>> tasks = new ArrayList<>();
 
     /** The background thread's read buffer: direct, so reads and sums need no copy into the heap. */
-    private final ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 18);
+    private ByteBuffer buffer;
+
+    DataDigest(Workers workers) {
+        this.workers = workers;
+    }
 
     /** Sums {@code len} bytes of a host file slice for {@code n}, on the background thread. */
     void hostFile(Inode n, Content.Slice s, long len) {
+        if (pool == null) {
+            pool = workers.pool("kiln-erofs-digest", 1);
+            buffer = ByteBuffer.allocateDirect(1 << 18);
+        }
         tasks.add(pool.submit(() -> {
             CRC32 crc = new CRC32();
             try (FileChannel ch = s.openChannel()) {
@@ -72,6 +78,6 @@ final class DataDigest implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.shutdownNow();
+        if (pool != null) pool.shutdownNow();
     }
 }

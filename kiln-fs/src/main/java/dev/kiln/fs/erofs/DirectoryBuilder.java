@@ -4,7 +4,7 @@ import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
 import static dev.kiln.fs.erofs.ErofsFormat.DIRENT_SIZE;
 
 import dev.kiln.fs.EntryPath;
-import dev.kiln.fs.Utf8;
+import dev.kiln.fs.io.Utf8;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

@@ -6,14 +6,15 @@ import static dev.kiln.fs.erofs.ErofsFormat.SLOT_SIZE;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.Entry;
 import dev.kiln.fs.EntryPath;
-import dev.kiln.fs.FileFeed;
-import dev.kiln.fs.ImageWriter;
+import dev.kiln.fs.io.FileFeed;
+import dev.kiln.fs.io.Output;
+import dev.kiln.fs.io.Workers;
+import dev.kiln.fs.io.ImageWriter;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Progress;
-import dev.kiln.fs.Trace;
 import dev.kiln.fs.Tree;
-import dev.kiln.fs.Utf8;
+import dev.kiln.fs.io.Utf8;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -70,16 +71,16 @@ public final class ErofsWriter implements ImageWriter {
         }
     }
 
+    /**
+     * What one write did with the work started during the walk, for tests to check both ways.
+     *
+     * @param usedFeed     the write took over everything the feed did
+     * @param takenOver    files whose data, copied during the walk, it took over (the prefix rule)
+     * @param directWrites the data area went to disk with direct I/O
+     */
+    record Report(boolean usedFeed, int takenOver, boolean directWrites) {}
+
     private final Options options;
-    /** Started by {@link #feed} for the next {@link #write}, which takes it over if it fed the same files. */
-    private CompressionPipeline fed;
-    /** Uncompressed data copied during the walk (see {@link #feed}), for the next {@link #write} to check and adopt. */
-    private PlainFeed fedPlain;
-    /** Whether the last write took over the fed pipeline (tests check both ways). */
-    private boolean usedFeed;
-    private int takenOver;
-    /** Whether the last write put its data area on disk with direct I/O (tests check both ways). */
-    private boolean directWrites;
 
     public ErofsWriter(Options options) {
         this.options = options;
@@ -87,42 +88,19 @@ public final class ErofsWriter implements ImageWriter {
 
     /**
      * Starts on file data as the source walk finds the files, on the cores the walk leaves idle,
-     * so the next {@link #write} finds part of its data done. When compressing, a pipeline
+     * so the write given this feed finds part of its data done. When compressing, a pipeline
      * compresses them; it is used only if the tree holds exactly the files it was told, in order,
      * otherwise the write compresses from scratch. Uncompressed, a {@link PlainFeed} copies them
-     * to their places in {@code out} (with direct I/O to {@code file} where it can); the write takes over as much of that as the finished tree
-     * agrees with and does the rest.
+     * to their places in the output (with direct I/O to its file where it can); the write takes
+     * over as much of that as the finished tree agrees with and does the rest.
      */
     @Override
-    public FileFeed feed(SeekableByteChannel out, Path file) {
-        if (fed != null) fed.close();
-        if (fedPlain != null) fedPlain.close();
-        fed = null;
-        fedPlain = null;
+    public FileFeed feed(Output out) {
         if (options.algorithm() == null || options.algorithm() == Algorithm.NONE) {
-            fedPlain = new PlainFeed(out, file, options.buildTime());
-            return fedPlain;
+            return new PlainFeed(out.channel(), out.file(), options.buildTime(), out.workers());
         }
-        fed = CompressionPipeline.fed(compressors(options), options.pclusterSize(), options.algorithm() == Algorithm.LZ4HC,
-                threads());
-        return fed;
-    }
-
-    boolean usedFeed() {
-        return usedFeed;
-    }
-
-    boolean directWrites() {
-        return directWrites;
-    }
-
-    /** Files of the last write whose data, copied during the walk, it took over (tests check the prefix rule). */
-    int takenOver() {
-        return takenOver;
-    }
-
-    private static int threads() {
-        return Math.max(1, Runtime.getRuntime().availableProcessors());
+        return CompressionPipeline.fed(compressors(options), options.pclusterSize(), options.algorithm() == Algorithm.LZ4HC,
+                out.workers());
     }
 
     private static Supplier<Lz4Compressor> compressors(Options options) {
@@ -131,13 +109,12 @@ public final class ErofsWriter implements ImageWriter {
     }
 
     @Override
-    public void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException {
-        write(tree, out, null, progress);
+    public void write(Tree tree, Output out, FileFeed fed) throws IOException {
+        writeReporting(tree, out, fed);
     }
 
-    /** As {@link #write(Tree, SeekableByteChannel, Progress)}; the data area goes to {@code file} with direct I/O where it can. */
-    @Override
-    public void write(Tree tree, SeekableByteChannel out, Path file, Progress progress) throws IOException {
+    /** As {@link #write(Tree, Output, FileFeed)}, saying what it did with {@code fed}. */
+    Report writeReporting(Tree tree, Output out, FileFeed fed) throws IOException {
         Algorithm alg = options.algorithm() == null ? Algorithm.NONE : options.algorithm();
         int pcluster = options.pclusterSize();
         if (alg != Algorithm.NONE) {
@@ -148,23 +125,19 @@ public final class ErofsWriter implements ImageWriter {
                 throw new KilnException("LZ4HC level must be 1..12, not " + options.level());
             }
         }
-        CompressionPipeline ahead = fed;
-        PlainFeed plainAhead = fedPlain;
-        fed = null;
-        fedPlain = null;
-        usedFeed = false;
-        takenOver = 0;
-        directWrites = false;
-        try {
-            new Build(tree, out, file, progress, alg, pcluster, ahead, plainAhead).run();
-        } finally {
-            if (ahead != null) ahead.close();
-            if (plainAhead != null) plainAhead.close();
-        }
+        CompressionPipeline ahead = fed instanceof CompressionPipeline p ? p : null;
+        PlainFeed plainAhead = fed instanceof PlainFeed p ? p : null;
+        Build b = new Build(tree, out, alg, pcluster, ahead, plainAhead);
+        b.run();
+        return new Report(b.usedFeed, b.takenOver, b.directWrites);
     }
 
     /** The state of one image build. */
     private final class Build {
+        private final Workers workers;
+        private boolean usedFeed;
+        private int takenOver;
+        private boolean directWrites;
         private final Tree tree;
         private final SeekableByteChannel out;
         /** The file {@code out} writes, for direct I/O; null when not known. */
@@ -189,9 +162,11 @@ public final class ErofsWriter implements ImageWriter {
         private int hardLinkPaths;
         private long cursor;
 
-        Build(Tree tree, SeekableByteChannel out, Path file, Progress progress, Algorithm alg, int pclusterSize,
-              CompressionPipeline ahead, PlainFeed plainAhead) {
-            this.file = file;
+        Build(Tree tree, Output output, Algorithm alg, int pclusterSize, CompressionPipeline ahead, PlainFeed plainAhead) {
+            SeekableByteChannel out = output.channel();
+            Progress progress = output.progress();
+            this.workers = output.workers();
+            this.file = output.file();
             this.ahead = ahead;
             this.plainAhead = alg == Algorithm.NONE ? plainAhead : null;
             this.inline = this.plainAhead != null ? this.plainAhead.takeStore() : new InlineStore();
@@ -203,7 +178,7 @@ public final class ErofsWriter implements ImageWriter {
             this.bigPcluster = compressing && pclusterSize > BLOCK_SIZE;
             this.pclusterSize = pclusterSize;
             this.data = new DataWriter(out);
-            this.dataDigest = options.uuid() == null ? new DataDigest() : null;
+            this.dataDigest = options.uuid() == null ? new DataDigest(workers) : null;
         }
 
         void run() throws IOException {
@@ -214,7 +189,7 @@ public final class ErofsWriter implements ImageWriter {
 
         private void layOutAndWrite() throws IOException {
             collect();
-            Trace.mark("erofs: inodes collected");
+            progress.phase("erofs: inodes collected");
             int headerEnd = SuperBlockEncoder.headerEnd(bigPcluster);
             int sharedEnd = xattrs.layoutShared(headerEnd);
             long buildTime = options.buildTime();
@@ -243,9 +218,9 @@ public final class ErofsWriter implements ImageWriter {
             long dataStart = (headEnd + BLOCK_SIZE - 1) / BLOCK_SIZE;
 
             cursor = dataStart;
-            Trace.mark("erofs: layout planned");
+            progress.phase("erofs: layout planned");
             writeData();
-            Trace.mark("erofs: data written");
+            progress.phase("erofs: data written");
 
             long dataEnd = cursor;
             MetadataAllocator alloc = new MetadataAllocator(dataEnd);
@@ -259,9 +234,9 @@ public final class ErofsWriter implements ImageWriter {
 
             for (Inode n : inodes) if (n instanceof Inode.Dir d) writeDirectory(d);
             data.endDirect(); // the metadata is written the usual way: it shares blocks
-            Trace.mark("erofs: directories written");
+            progress.phase("erofs: directories written");
             writeMetadata(dataStart, dataEnd, totalBlocks, headerEnd, sharedEnd);
-            Trace.mark("erofs: metadata written");
+            progress.phase("erofs: metadata written");
         }
 
         /** Turns the tree into inodes (hard-link groups once) and directory child lists. */
@@ -329,12 +304,12 @@ public final class ErofsWriter implements ImageWriter {
         }
 
         private void writeData() throws IOException {
-            int threads = threads();
+            int threads = workers.parallelism();
             takeOverCopies();
             // File data and directory blocks come in order, each in blocks of its own: they go
             // with direct I/O, sparing this thread the kernel's copy into the page cache.
             directWrites = data.startDirect(file);
-            if (directWrites) Trace.mark("erofs: data area written with direct I/O");
+            if (directWrites) progress.phase("erofs: data area written with direct I/O");
             List<Inode> compressible = new ArrayList<>();
             List<Inode> small = new ArrayList<>();
             for (int i = 0; i < inodes.size(); i++) {
@@ -350,14 +325,14 @@ public final class ErofsWriter implements ImageWriter {
                 SmallFileReader.readAll(small, inline);
                 small.clear();
             }
-            SmallFileReader smallReader = small.isEmpty() ? null : new SmallFileReader(small, threads, inline);
+            SmallFileReader smallReader = small.isEmpty() ? null : new SmallFileReader(small, threads, inline, workers);
             CompressionPipeline pipeline = null;
             if (!compressible.isEmpty()) {
                 boolean same = ahead != null && ahead.fedExactly(compressible);
                 usedFeed = same;
-                Trace.mark(same ? "erofs: compression started during the walk is used" : "erofs: compression starts");
+                progress.phase(same ? "erofs: compression started during the walk is used" : "erofs: compression starts");
                 pipeline = same ? ahead : CompressionPipeline.of(compressible, compressors(options), pclusterSize,
-                        alg == Algorithm.LZ4HC, threads);
+                        alg == Algorithm.LZ4HC, workers);
             }
             if (ahead != null && pipeline != ahead) ahead.close(); // its work does not fit this tree
             try {
@@ -381,9 +356,9 @@ public final class ErofsWriter implements ImageWriter {
                     n.iu = full > 0 ? (int) cursor : ErofsFormat.NULL_ADDR;
                     cursor += full;
                 }
-                Trace.mark("erofs: main data loop");
+                progress.phase("erofs: main data loop");
                 if (smallReader != null) smallReader.await();
-                Trace.mark("erofs: small files awaited");
+                progress.phase("erofs: small files awaited");
             } finally {
                 if (pipeline != null) pipeline.close();
                 if (smallReader != null) smallReader.close();
@@ -414,7 +389,7 @@ public final class ErofsWriter implements ImageWriter {
             copiedUpTo = i;
             takenOver = told;
             usedFeed = i == inodes.size() && told == plainAhead.copied();
-            Trace.mark("erofs: data copied during the walk checked (" + told + " of " + plainAhead.copied() + " files)");
+            progress.phase("erofs: data copied during the walk checked (" + told + " of " + plainAhead.copied() + " files)");
             if (out.size() > c * BLOCK_SIZE) out.truncate(c * BLOCK_SIZE);
         }
 

@@ -4,7 +4,7 @@ import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
 
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
-import dev.kiln.fs.FileFeed;
+import dev.kiln.fs.io.FileFeed;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Node;
 import java.io.IOException;
@@ -14,6 +14,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import dev.kiln.fs.io.Await;
+import dev.kiln.fs.io.Workers;
 
 /**
  * Uncompressed file data copied to its place in the image while the source is still being
@@ -57,8 +61,8 @@ final class PlainFeed implements FileFeed {
     private final ArrayBlockingQueue<Object> blockJobs = new ArrayBlockingQueue<>(4096);
     /** Files that fit in their inode: no blocks, so another thread reads them, in any order. */
     private final ArrayBlockingQueue<Object> smallJobs = new ArrayBlockingQueue<>(4096);
-    private final Thread copier;
-    private final Thread smallReader;
+    private final Future<?> copier;
+    private final Future<?> smallReader;
 
     // The walk's side, read by the writer on the same thread: the plan, one slot per file told.
     private long cursor = FIRST_BLOCK;
@@ -81,12 +85,12 @@ final class PlainFeed implements FileFeed {
     private final AtomicInteger failedAt = new AtomicInteger(Integer.MAX_VALUE);
     private volatile boolean cancelled;
 
-    PlainFeed(SeekableByteChannel out, Path image, long buildTime) {
+    PlainFeed(SeekableByteChannel out, Path image, long buildTime, Workers workers) {
         this.out = out;
         this.image = image;
         this.buildTime = buildTime;
-        this.copier = Thread.ofPlatform().name("kiln-erofs-early-copy").daemon().start(this::copyBlocks);
-        this.smallReader = Thread.ofPlatform().name("kiln-erofs-early-small").daemon().start(this::readSmall);
+        this.copier = workers.start("kiln-erofs-early-copy", this::copyBlocks);
+        this.smallReader = workers.start("kiln-erofs-early-small", this::readSmall);
     }
 
     /**
@@ -181,13 +185,8 @@ final class PlainFeed implements FileFeed {
             close();
             return false;
         }
-        try {
-            copier.join();
-            smallReader.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while copying file data");
-        }
+        Await.result(copier, "copying file data");
+        Await.result(smallReader, "copying file data");
         return true;
     }
 
@@ -298,14 +297,16 @@ final class PlainFeed implements FileFeed {
         if (!storeTaken) store.close();
     }
 
-    private static void stop(Thread t, ArrayBlockingQueue<Object> queue) {
-        if (!t.isAlive()) return;
+    private static void stop(Future<?> t, ArrayBlockingQueue<Object> queue) {
+        if (t.isDone()) return;
         queue.clear();
         queue.offer(END);
         try {
-            t.join();
+            t.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+            // a failed copy is recorded in failedAt; nothing more to say while stopping
         }
     }
 }

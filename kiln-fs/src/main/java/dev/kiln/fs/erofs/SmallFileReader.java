@@ -1,6 +1,6 @@
 package dev.kiln.fs.erofs;
 
-import dev.kiln.fs.Await;
+import dev.kiln.fs.io.Await;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.host.DirectoryReader;
 import java.io.IOException;
@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import dev.kiln.fs.io.Workers;
 import java.util.concurrent.Future;
 
 /**
@@ -24,12 +24,8 @@ final class SmallFileReader implements AutoCloseable {
     private final ExecutorService pool;
     private final List<Future<?>> tasks = new ArrayList<>();
 
-    SmallFileReader(List<Inode> files, int threads, InlineStore store) {
-        pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "kiln-erofs-small");
-            t.setDaemon(true);
-            return t;
-        });
+    SmallFileReader(List<Inode> files, int threads, InlineStore store, Workers workers) {
+        pool = workers.pool("kiln-erofs-small", threads);
         for (int i = 0; i < files.size(); i += CHUNK) {
             List<Inode> part = files.subList(i, Math.min(files.size(), i + CHUNK));
             tasks.add(pool.submit(() -> {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * --exclude patterns, matched against paths in the image. A pattern without '/' matches a
@@ -20,9 +21,22 @@ public final class Excludes {
     private record Pattern(String text, PathMatcher matcher, boolean anchored) {}
 
     private final List<Pattern> patterns;
+    /** Set instead of patterns when a caller's own rule decides. */
+    private final Predicate<EntryPath> rule;
 
     private Excludes(List<Pattern> patterns) {
         this.patterns = patterns;
+        this.rule = null;
+    }
+
+    private Excludes(Predicate<EntryPath> rule) {
+        this.patterns = List.of();
+        this.rule = rule;
+    }
+
+    /** Excludes what {@code rule} says (a source handed the build's rule through its context). */
+    public static Excludes matching(Predicate<EntryPath> rule) {
+        return new Excludes(rule);
     }
 
     public static Excludes of(List<String> globs) {
@@ -37,10 +51,11 @@ public final class Excludes {
     }
 
     public boolean isEmpty() {
-        return patterns.isEmpty();
+        return patterns.isEmpty() && rule == null;
     }
 
     public boolean excludes(EntryPath p) {
+        if (rule != null) return !p.isRoot() && rule.test(p);
         if (p.isRoot() || patterns.isEmpty()) return false;
         Path full = null, name = null;
         for (Pattern pat : patterns) {
@@ -57,7 +72,7 @@ public final class Excludes {
 
     /** Removes every excluded path (and what lies below it) from {@code tree}. */
     public void applyTo(Tree tree) {
-        if (patterns.isEmpty()) return;
+        if (isEmpty()) return;
         tree.mapNodes((path, node) -> excludes(path) ? null : node);
     }
 }

@@ -1,15 +1,16 @@
 package dev.kiln.fs.source;
 
-import dev.kiln.fs.Await;
+import dev.kiln.fs.build.Ownership;
+import dev.kiln.fs.io.Await;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
-import dev.kiln.fs.FileFeed;
+import dev.kiln.fs.io.FileFeed;
 import dev.kiln.fs.InvalidPathException;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
-import dev.kiln.fs.Utf8;
+import dev.kiln.fs.io.Utf8;
 import dev.kiln.fs.Xattrs;
 import dev.kiln.fs.host.Posix;
 import java.io.IOException;
@@ -24,7 +25,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import dev.kiln.fs.io.Workers;
 import java.util.concurrent.Future;
 
 /**
@@ -52,14 +55,12 @@ final class HostWalk implements AutoCloseable {
     private final Ownership ownership;
     /** Told each regular file as it goes into the tree; null when nobody asked. */
     private final FileFeed feed;
-    private final ForkJoinPool pool;
-    /** Each pool thread's own system-call buffers; closed together at the end. */
-    private final List<Posix> posixes = Collections.synchronizedList(new ArrayList<>());
-    private final ThreadLocal<Posix> posix = ThreadLocal.withInitial(() -> {
-        Posix p = Posix.shared();
-        posixes.add(p);
-        return p;
-    });
+    private final ExecutorService pool;
+    /**
+     * System-call buffers not in use; a listing takes one and gives it back. A pool rather than
+     * one per thread, since the threads may be a server's and outlive this walk.
+     */
+    private final ConcurrentLinkedQueue<Posix> posixes = new ConcurrentLinkedQueue<>();
     /** (dev, ino) of multiply-linked files already in the tree, to the path that holds them. */
     private final Map<List<Long>, EntryPath> links = new HashMap<>();
 
@@ -75,12 +76,12 @@ final class HostWalk implements AutoCloseable {
     private record Child(String name, EntryPath at, Posix.Stat st, List<Posix.Xattr> xattrs, String linkTarget,
                          byte[] hostBytes) {}
 
-    HostWalk(Tree tree, Excludes excludes, Ownership ownership, FileFeed feed) {
+    HostWalk(Tree tree, Excludes excludes, Ownership ownership, FileFeed feed, Workers workers) {
         this.tree = tree;
         this.feed = feed;
         this.excludes = excludes;
         this.ownership = ownership;
-        this.pool = new ForkJoinPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        this.pool = workers.pool("kiln-walk", workers.parallelism());
     }
 
     /** The source itself: a directory (walked), or a single file, symlink or special file. */
@@ -176,7 +177,8 @@ final class HostWalk implements AutoCloseable {
 
     /** Lists one directory on a pool thread (see the class comment). */
     private Child[] list(Path dir, byte[] dirBytes, EntryPath at) {
-        Posix p = posix.get();
+        Posix p = posixes.poll();
+        if (p == null) p = Posix.shared();
         try {
             int fd = p.openDirectory(Posix.AT_CWD, dirBytes, null);
             try {
@@ -212,6 +214,8 @@ final class HostWalk implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            posixes.add(p);
         }
     }
 
@@ -263,8 +267,6 @@ final class HostWalk implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        synchronized (posixes) {
-            for (Posix p : posixes) p.close();
-        }
+        for (Posix p; (p = posixes.poll()) != null; ) p.close();
     }
 }

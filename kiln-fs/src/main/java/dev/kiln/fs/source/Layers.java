@@ -1,5 +1,6 @@
 package dev.kiln.fs.source;
 
+import dev.kiln.fs.build.Ownership;
 import dev.kiln.fs.Entry;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.Node;

@@ -6,7 +6,7 @@ import dev.kiln.fs.Compression;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.Entry;
 import dev.kiln.fs.EntryPath;
-import dev.kiln.fs.ImageWriter;
+import dev.kiln.fs.io.ImageWriter;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
@@ -54,7 +54,9 @@ public final class TarWriter implements ImageWriter {
     }
 
     @Override
-    public void write(Tree tree, SeekableByteChannel out, Progress progress) throws IOException {
+    public void write(Tree tree, dev.kiln.fs.io.Output o, dev.kiln.fs.io.FileFeed fed) throws IOException {
+        SeekableByteChannel out = o.channel();
+        Progress progress = o.progress();
         Sink sink = compression == Compression.NONE ? new Sink(out, null) : Sink.compressed(out, compression);
         for (Entry e : tree.entries()) {
             long bytes = writeEntry(sink, tree, e);

@@ -19,11 +19,11 @@ public final class Check {
 
     /**
      * @param kind         format and compression
-     * @param tree         the image's tree
+     * @param entries      the entries read
      * @param contentBytes bytes of file data read (each hard-link group once per path)
      * @param findings     what the target says, errors first
      */
-    public record Result(ImageKind kind, Tree tree, long contentBytes, List<Finding> findings) {
+    public record Result(ImageKind kind, int entries, long contentBytes, List<Finding> findings) {
         public boolean ok() {
             return findings.stream().noneMatch(Finding::isError);
         }
@@ -33,7 +33,12 @@ public final class Check {
         if (!Files.isRegularFile(image)) throw new KilnException(image + ": not a file");
         ImageKind kind = ImageKind.detect(image);
         List<CpioReader.Member> members = target.readsMembers() ? new ArrayList<>() : null;
-        Tree tree = Images.read(image, members == null ? null : members::add);
+        try (Tree tree = Images.read(image, null, members == null ? null : members::add)) {
+            return check(image, target, kind, tree, members);
+        }
+    }
+
+    private static Result check(Path image, Target target, ImageKind kind, Tree tree, List<CpioReader.Member> members) {
         long bytes = 0;
         byte[] buf = new byte[1 << 16];
         for (Entry e : tree.entries()) {
@@ -51,6 +56,6 @@ public final class Check {
         findings.addAll(target.lint(tree));
         if (members != null) findings.addAll(target.lintMembers(members));
         findings.sort(java.util.Comparator.comparing(Finding::severity));
-        return new Result(kind, tree, bytes, findings);
+        return new Result(kind, tree.size(), bytes, findings);
     }
 }

@@ -11,6 +11,13 @@ import java.util.Locale;
  * existing image would make the consumer do.
  */
 public sealed interface Target permits GenericTarget, LinuxTarget, UnikraftTarget {
+    /** Any reader: nothing adapted, over-long names reported. */
+    Target GENERIC = new GenericTarget();
+    /** The Linux kernel: initramfs cpio, EROFS mounts. */
+    Target LINUX = new LinuxTarget();
+    /** Unikraft's initrd extractor (ukcpio), as of 0.17. */
+    Target UNIKRAFT = new UnikraftTarget();
+
     String id();
 
     /** Checks the container format and compression. */
@@ -44,9 +51,9 @@ public sealed interface Target permits GenericTarget, LinuxTarget, UnikraftTarge
 
     static Target parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
-            case "generic" -> new GenericTarget();
-            case "linux" -> new LinuxTarget();
-            case "unikraft" -> new UnikraftTarget();
+            case "generic" -> GENERIC;
+            case "linux" -> LINUX;
+            case "unikraft" -> UNIKRAFT;
             default -> throw new KilnException("unknown target \"" + s + "\" (expected generic, linux or unikraft)");
         };
     }

@@ -4,7 +4,6 @@ import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.source.Excludes;
 import dev.kiln.fs.source.HostSource;
-import dev.kiln.fs.source.Ownership;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -18,8 +17,8 @@ import java.nio.file.StandardOpenOption;
 public final class ErofsWriterBenchMain {
     public static void main(String[] args) throws Exception {
         long t0 = System.nanoTime();
-        Tree tree = new Tree();
-        new HostSource(Path.of(args[0]), EntryPath.ROOT, Ownership.ROOT).addTo(tree, Excludes.NONE);
+        Tree tree = dev.kiln.fs.source.Sources.build(java.util.List.of(new HostSource(Path.of(args[0]), EntryPath.ROOT)),
+                Excludes.NONE, dev.kiln.fs.build.MtimePolicy.KEEP);
         tree.mapMetadata(n -> n.meta().withMtime(0, 0));
         long t1 = System.nanoTime();
         ErofsWriter.Algorithm alg = ErofsWriter.Algorithm.valueOf(args[2].toUpperCase());

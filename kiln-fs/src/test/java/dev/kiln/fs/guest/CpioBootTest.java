@@ -4,7 +4,7 @@ import dev.kiln.fs.testing.HostTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kiln.fs.AtomicFile;
+import dev.kiln.fs.io.AtomicFile;
 import dev.kiln.fs.Compression;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.Progress;

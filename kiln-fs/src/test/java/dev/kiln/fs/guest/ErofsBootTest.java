@@ -3,7 +3,7 @@ package dev.kiln.fs.guest;
 import dev.kiln.fs.testing.HostTrees;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.fs.AtomicFile;
+import dev.kiln.fs.io.AtomicFile;
 import dev.kiln.fs.Compression;
 import dev.kiln.fs.Progress;
 import dev.kiln.fs.Tree;

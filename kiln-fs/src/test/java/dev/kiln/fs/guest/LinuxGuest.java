@@ -1,6 +1,6 @@
 package dev.kiln.fs.guest;
 
-import dev.kiln.fs.AtomicFile;
+import dev.kiln.fs.io.AtomicFile;
 import dev.kiln.fs.Compression;
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;

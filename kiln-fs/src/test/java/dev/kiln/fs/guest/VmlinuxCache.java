@@ -1,6 +1,6 @@
 package dev.kiln.fs.guest;
 
-import dev.kiln.fs.AtomicFile;
+import dev.kiln.fs.io.AtomicFile;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

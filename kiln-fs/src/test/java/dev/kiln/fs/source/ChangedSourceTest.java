@@ -1,9 +1,12 @@
 package dev.kiln.fs.source;
 
+import dev.kiln.fs.build.MtimePolicy;
+import dev.kiln.fs.build.Ownership;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kiln.fs.ImageWriter;
+import dev.kiln.fs.io.ImageWriter;
 import dev.kiln.fs.Progress;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.cpio.CpioWriter;
@@ -39,8 +42,8 @@ class ChangedSourceTest {
     private static final String LARGE = "large";
 
     private Tree walk(Path dir) throws IOException {
-        return Sources.build(List.of(Sources.parse(dir.toString(), Ownership.ROOT, Ownership.KEEP)), Excludes.NONE,
-                new MtimePolicy.Keep());
+        return Sources.build(List.of(Sources.parse(dir.toString())), Excludes.NONE,
+                MtimePolicy.KEEP);
     }
 
     private Path tree() throws IOException {

@@ -1,5 +1,8 @@
 package dev.kiln.fs.source;
 
+import dev.kiln.fs.build.MtimePolicy;
+import dev.kiln.fs.build.Ownership;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -31,7 +34,7 @@ class SourcesTest {
         SampleTree.run("setfattr", "-n", "user.kiln", "-v", "hello", dir.resolve("etc/hostname").toString());
         SampleTree.run("setfattr", "-n", "trusted.overlay.opaque", "-v", "y", dir.resolve("data").toString());
         SampleTree.setTimes(dir);
-        Tree tree = Sources.build(List.of(Sources.parse(dir.toString(), Ownership.KEEP, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+        Tree tree = Sources.build(List.of(Sources.parse(dir.toString())), Excludes.NONE, MtimePolicy.KEEP, Ownership.KEEP);
         assertThat(Listing.of(tree, EXACT)).isEqualTo(Listing.of(dir, EXACT));
         assertThat(Listing.of(tree, EXACT)).contains("xattr:user.kiln=").contains("xattr:trusted.overlay.opaque=");
     }
@@ -40,7 +43,7 @@ class SourcesTest {
     void ownerRootIsTheDefaultForHostFilesAndKeepsEverythingElse() throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("src"));
         SampleTree.create(dir);
-        Tree tree = Sources.build(List.of(Sources.parse(dir.toString(), Ownership.ROOT, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+        Tree tree = Sources.build(List.of(Sources.parse(dir.toString())), Excludes.NONE, MtimePolicy.KEEP);
         for (Entry e : tree.entries()) {
             if (e.node() instanceof Node.HardLink) continue;
             assertThat(e.node().meta().uid()).as(e.path().display()).isZero();
@@ -58,10 +61,10 @@ class SourcesTest {
         Files.writeString(b.resolve("motd"), "from b\n");
         Path bin = Files.writeString(tmp.resolve("app"), "#!/bin/sh\n");
         Tree tree = Sources.build(List.of(
-                Sources.parse(tmp.resolve("a").toString(), Ownership.ROOT, Ownership.KEEP),
-                Sources.parse(b + ":/etc", Ownership.ROOT, Ownership.KEEP),
-                Sources.parse(bin + ":/usr/local/bin/", Ownership.ROOT, Ownership.KEEP),
-                Sources.parse(bin + ":/sbin/init", Ownership.ROOT, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+                Sources.parse(tmp.resolve("a").toString()),
+                Sources.parse(b + ":/etc"),
+                Sources.parse(bin + ":/usr/local/bin/"),
+                Sources.parse(bin + ":/sbin/init")), Excludes.NONE, MtimePolicy.KEEP);
         assertThat(read(tree, "etc/motd")).isEqualTo("from b\n");
         assertThat(read(tree, "etc/keep")).isEqualTo("kept\n");
         assertThat(read(tree, "usr/local/bin/app")).isEqualTo("#!/bin/sh\n");
@@ -144,13 +147,13 @@ class SourcesTest {
     void aMappedSymlinkKeepsItsTargetAndOneThatIsNotUtf8IsRefused() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("links"));
         Files.createSymbolicLink(dir.resolve("ok"), Path.of("../lib/é/x"));
-        Tree tree = Sources.build(List.of(Sources.parse(dir.resolve("ok") + ":/usr/lib/link", Ownership.ROOT, Ownership.KEEP)),
-                Excludes.NONE, new MtimePolicy.Keep());
+        Tree tree = Sources.build(List.of(Sources.parse(dir.resolve("ok") + ":/usr/lib/link")),
+                Excludes.NONE, MtimePolicy.KEEP);
         assertThat(tree.resolve(EntryPath.parse("usr/lib/link"))).isInstanceOfSatisfying(Node.Symlink.class,
                 s -> assertThat(s.target()).isEqualTo("../lib/é/x"));
         SampleTree.run("sh", "-c", "cd '" + dir + "' && ln -s \"$(printf 'bad\\377target')\" bad");
-        assertThatThrownBy(() -> Sources.build(List.of(Sources.parse(dir.resolve("bad") + ":/bad", Ownership.ROOT, Ownership.KEEP)),
-                Excludes.NONE, new MtimePolicy.Keep()))
+        assertThatThrownBy(() -> Sources.build(List.of(Sources.parse(dir.resolve("bad") + ":/bad")),
+                Excludes.NONE, MtimePolicy.KEEP))
                 .isInstanceOf(KilnException.class)
                 .hasMessageContaining("symlink target of " + dir.resolve("bad"))
                 .hasMessageContaining("not valid UTF-8")
@@ -161,8 +164,8 @@ class SourcesTest {
     void excludesMatchNamesAnywhereOrAnchoredPaths() throws Exception {
         Path dir = Files.createDirectory(tmp.resolve("src"));
         SampleTree.create(dir);
-        Tree tree = Sources.build(List.of(Sources.parse(dir.toString(), Ownership.ROOT, Ownership.KEEP)),
-                Excludes.of(List.of("*.txt", "/data/deep", "links/hard1")), new MtimePolicy.Keep());
+        Tree tree = Sources.build(List.of(Sources.parse(dir.toString())),
+                Excludes.of(List.of("*.txt", "/data/deep", "links/hard1")), MtimePolicy.KEEP);
         String listing = Listing.of(tree, Listing.Options.ALL);
         assertThat(listing).doesNotContain(".txt").doesNotContain("/data/deep").doesNotContain("/links/hard1 ")
                 .contains("/data/size-0").contains("/links/hard2");
@@ -171,14 +174,14 @@ class SourcesTest {
     @Test
     void mtimePolicies() {
         Metadata m = Metadata.of(0644).withMtime(2_000_000_000L, 5);
-        assertThat(MtimePolicy.parse(null, "1700000000").apply(m).mtime()).isEqualTo(1_700_000_000L);
-        assertThat(MtimePolicy.parse(null, "1700000000").apply(m.withMtime(5, 1)).mtime()).isEqualTo(5);
-        assertThat(MtimePolicy.parse(null, null).apply(m)).isEqualTo(m);
-        assertThat(MtimePolicy.parse("0", "1700000000").apply(m).mtime()).isZero();
-        assertThat(MtimePolicy.parse("keep", "1700000000").apply(m)).isEqualTo(m);
-        assertThatThrownBy(() -> MtimePolicy.parse("yesterday", null)).hasMessageContaining("--mtime");
+        assertThat(MtimePolicy.clamp(1_700_000_000L).apply(m).mtime()).isEqualTo(1_700_000_000L);
+        assertThat(MtimePolicy.clamp(1_700_000_000L).apply(m.withMtime(5, 1)).mtime()).isEqualTo(5);
+        assertThat(MtimePolicy.KEEP.apply(m)).isEqualTo(m);
+        assertThat(MtimePolicy.parse("0").apply(m).mtime()).isZero();
+        assertThat(MtimePolicy.parse("keep").apply(m)).isEqualTo(m);
+        assertThatThrownBy(() -> MtimePolicy.parse("yesterday")).hasMessageStartingWith("mtime: ");
         assertThat(Ownership.parse("1000:100")).isEqualTo(new Ownership.Fixed(1000, 100));
-        assertThatThrownBy(() -> Ownership.parse("bob")).hasMessageContaining("--owner");
+        assertThatThrownBy(() -> Ownership.parse("bob")).hasMessageStartingWith("owner: ");
     }
 
     private static void put(Tree t, String path, String text) {

@@ -1,5 +1,6 @@
-package dev.kiln.fs;
+package dev.kiln.fs.io;
 
+import dev.kiln.fs.InvalidPathException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;

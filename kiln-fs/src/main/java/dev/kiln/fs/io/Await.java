@@ -1,5 +1,6 @@
-package dev.kiln.fs;
+package dev.kiln.fs.io;
 
+import dev.kiln.fs.KilnException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;

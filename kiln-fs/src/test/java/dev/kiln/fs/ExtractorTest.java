@@ -1,4 +1,4 @@
-package dev.kiln.fs.host;
+package dev.kiln.fs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,8 +8,8 @@ import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.source.Excludes;
-import dev.kiln.fs.source.MtimePolicy;
-import dev.kiln.fs.source.Ownership;
+import dev.kiln.fs.build.MtimePolicy;
+import dev.kiln.fs.build.Ownership;
 import dev.kiln.fs.source.Sources;
 import dev.kiln.fs.testing.Listing;
 import dev.kiln.fs.testing.SampleTree;
@@ -29,7 +29,7 @@ class ExtractorTest {
         SampleTree.create(src);
         SampleTree.run("setfattr", "-n", "user.kiln", "-v", "v", src.resolve("etc/passwd").toString());
         SampleTree.setTimes(src);
-        Tree tree = Sources.build(List.of(Sources.parse(src.toString(), Ownership.KEEP, Ownership.KEEP)), Excludes.NONE, new MtimePolicy.Keep());
+        Tree tree = Sources.build(List.of(Sources.parse(src.toString())), Excludes.NONE, MtimePolicy.KEEP, Ownership.KEEP);
         Path out = tmp.resolve("out");
         List<String> warnings = new Extractor(Extractor.runningAsRoot()).extract(tree, out);
         assertThat(warnings).isEmpty();

@@ -1,4 +1,4 @@
-package dev.kiln.fs;
+package dev.kiln.fs.io;
 
 import dev.kiln.fs.host.Posix;
 import java.io.IOException;
@@ -46,7 +46,6 @@ public final class AtomicFile {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 body.write(ch, tmp);
             }
-            Trace.mark("output closed");
             // createTempFile makes 0600 files; an image is an ordinary output file.
             try {
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));

@@ -1,9 +1,8 @@
-package dev.kiln.fs.source;
+package dev.kiln.fs.build;
 
-import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Metadata;
 
-/** The --owner policy: keep the owners a source records, or force one uid:gid. */
+/** Who owns the entries of a source: the owners it records, or one uid:gid for all. */
 public sealed interface Ownership {
     Metadata apply(Metadata m);
 
@@ -12,6 +11,12 @@ public sealed interface Ownership {
     }
 
     record Fixed(long uid, long gid) implements Ownership {
+        public Fixed {
+            if (uid < 0 || gid < 0 || uid > 0xFFFFFFFFL || gid > 0xFFFFFFFFL) {
+                throw new BuildOptionException("owner", "uid and gid must be 0..4294967295, not " + uid + ":" + gid);
+            }
+        }
+
         public Metadata apply(Metadata m) {
             return m.uid() == uid && m.gid() == gid ? m : m.withOwner(uid, gid);
         }
@@ -33,6 +38,6 @@ public sealed interface Ownership {
         } catch (NumberFormatException ignored) {
             // fall through to the message
         }
-        throw new KilnException("--owner: expected keep, root or UID:GID (numbers), got \"" + s + "\"");
+        throw new BuildOptionException("owner", "expected keep, root or UID:GID (numbers), got \"" + s + "\"");
     }
 }

@@ -1,18 +1,27 @@
-package dev.kiln.fs.source;
+package dev.kiln.fs.build;
 
-import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Metadata;
 
 /**
- * The --mtime policy. {@code keep} keeps source times, {@code EPOCH} sets every time to that
- * second, and the default clamps times later than SOURCE_DATE_EPOCH to it when that variable
- * is set (the reproducible-builds convention), keeping them otherwise.
+ * Modification times: keep what sources record, set every time to one second, or clamp times
+ * later than a given second to it (the reproducible-builds SOURCE_DATE_EPOCH convention, which
+ * {@link ImageBuild.Builder#sourceDateEpoch} applies when no policy is set).
  */
 public sealed interface MtimePolicy {
     Metadata apply(Metadata m);
 
     /** The time for directories that sources imply but do not list. */
     long impliedTime();
+
+    MtimePolicy KEEP = new Keep();
+
+    static MtimePolicy fixed(long epoch) {
+        return new Fixed(epoch);
+    }
+
+    static MtimePolicy clamp(long epoch) {
+        return new Clamp(epoch);
+    }
 
     record Keep() implements MtimePolicy {
         public Metadata apply(Metadata m) { return m; }
@@ -33,21 +42,18 @@ public sealed interface MtimePolicy {
         public long impliedTime() { return epoch; }
     }
 
-    /** Parses {@code keep} or an epoch in seconds; null means the default. */
-    static MtimePolicy parse(String s, String sourceDateEpoch) {
-        if (s == null) {
-            if (sourceDateEpoch == null || sourceDateEpoch.isBlank()) return new Keep();
-            return new Clamp(epoch(sourceDateEpoch.trim(), "SOURCE_DATE_EPOCH"));
-        }
-        if (s.equals("keep")) return new Keep();
-        return new Fixed(epoch(s, "--mtime"));
+    /** Parses {@code keep} or seconds since 1970. */
+    static MtimePolicy parse(String s) {
+        if (s.equals("keep")) return KEEP;
+        return new Fixed(epoch(s, "mtime"));
     }
 
-    private static long epoch(String s, String what) {
+    /** Parses seconds since 1970 for {@code option} (named in the message). */
+    static long epoch(String s, String option) {
         try {
-            return Long.parseLong(s);
+            return Long.parseLong(s.trim());
         } catch (NumberFormatException e) {
-            throw new KilnException(what + ": expected keep or seconds since 1970, got \"" + s + "\"");
+            throw new BuildOptionException(option, "expected keep or seconds since 1970, got \"" + s + "\"");
         }
     }
 }

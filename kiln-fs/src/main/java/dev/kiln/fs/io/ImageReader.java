@@ -1,4 +1,7 @@
-package dev.kiln.fs;
+package dev.kiln.fs.io;
+
+import dev.kiln.fs.Tree;
+import dev.kiln.fs.FormatException;
 
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,11 +1,6 @@
-package dev.kiln.fs.host;
+package dev.kiln.fs;
 
-import dev.kiln.fs.Entry;
-import dev.kiln.fs.EntryPath;
-import dev.kiln.fs.KilnException;
-import dev.kiln.fs.Metadata;
-import dev.kiln.fs.Node;
-import dev.kiln.fs.Tree;
+import dev.kiln.fs.host.Posix;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -33,7 +28,11 @@ public final class Extractor {
 
     /** Whether this process runs as root (restores owners and devices). */
     public static boolean runningAsRoot() {
-        return "root".equals(System.getProperty("user.name"));
+        try {
+            return Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     /** Extracts {@code tree} into {@code dir} (created if missing); returns warnings about what was skipped. */

@@ -1,4 +1,7 @@
-package dev.kiln.fs;
+package dev.kiln.fs.io;
+
+import dev.kiln.fs.EntryPath;
+import dev.kiln.fs.Node;
 
 /**
  * Regular files told as a source finds them, in the order a depth-first walk of the finished
