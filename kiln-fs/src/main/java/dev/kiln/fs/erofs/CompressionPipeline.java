@@ -5,6 +5,7 @@ import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.io.FileFeed;
 import dev.kiln.fs.Node;
+import dev.kiln.fs.erofs.format.Erofs;
 import dev.kiln.fs.host.DirectoryReader;
 import dev.kiln.fs.host.Posix;
 import dev.kiln.fs.lz4.Lz4Compressor;
@@ -42,7 +43,7 @@ final class CompressionPipeline implements FileFeed {
 
     /** Whether a file is worth compressing: one of a block or less cannot save a block. */
     static boolean worthCompressing(long size) {
-        return size > ErofsFormat.BLOCK_SIZE;
+        return size > Erofs.BLOCK_SIZE;
     }
 
     /** One piece of one file inside a batch, with its compressed result once the batch is done. */

@@ -1,6 +1,6 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.BLOCK_SIZE;
 
 import dev.kiln.fs.host.Posix;
 import java.io.IOException;

@@ -1,10 +1,11 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
-import static dev.kiln.fs.erofs.ErofsFormat.DIRENT_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.BLOCK_SIZE;
 
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.io.Utf8;
+import dev.kiln.fs.erofs.format.Dirent;
+import dev.kiln.fs.erofs.format.Erofs;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -52,7 +53,7 @@ final class DirectoryBuilder {
         long blocks = 0;
         int used = 0;
         for (int i = 0; i < n; i++) {
-            int need = DIRENT_SIZE + Utf8.length(names[i]);
+            int need = Dirent.SIZE + Utf8.length(names[i]);
             if (used + need > BLOCK_SIZE) {
                 blocks++;
                 used = 0;
@@ -68,7 +69,7 @@ final class DirectoryBuilder {
      */
     static byte[] encode(Inode.Dir dir) {
         byte[] out = new byte[(int) dir.size];
-        ByteBuffer b = ErofsFormat.littleEndian(out);
+        ByteBuffer b = Erofs.littleEndian(out);
         byte[][] names = new byte[dir.childCount][];
         for (int k = 0; k < names.length; k++) names[k] = dir.childNames[k].getBytes(StandardCharsets.UTF_8);
         int i = 0;
@@ -76,14 +77,14 @@ final class DirectoryBuilder {
         while (i < dir.childCount) {
             int used = 0;
             int j = i;
-            while (j < dir.childCount && used + DIRENT_SIZE + names[j].length <= BLOCK_SIZE) {
-                used += DIRENT_SIZE + names[j].length;
+            while (j < dir.childCount && used + Dirent.SIZE + names[j].length <= BLOCK_SIZE) {
+                used += Dirent.SIZE + names[j].length;
                 j++;
             }
-            int nameOff = (j - i) * DIRENT_SIZE;
+            int nameOff = (j - i) * Dirent.SIZE;
             for (int k = i; k < j; k++) {
                 Inode child = dir.children[k];
-                ErofsFormat.Dirent.put(b, blockStart + (k - i) * DIRENT_SIZE, child.nid(), nameOff, child.fileType);
+                Dirent.put(b, blockStart + (k - i) * Dirent.SIZE, child.nid(), nameOff, child.fileType);
                 byte[] name = names[k];
                 System.arraycopy(name, 0, out, blockStart + nameOff, name.length);
                 nameOff += name.length;

@@ -2,8 +2,11 @@ package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.Content;
 import dev.kiln.fs.FormatException;
+import dev.kiln.fs.erofs.format.ChunkIndex;
+import dev.kiln.fs.erofs.format.Erofs;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -256,6 +259,7 @@ abstract class ErofsContent implements Content {
             return new SegmentStream(ch) {
                 long chunk;
                 final byte[] table = new byte[4096];
+                final ByteBuffer tableBuf = Erofs.littleEndian(table);
                 long tableStart = -1, tableEnd = -1;
 
                 @Override
@@ -269,19 +273,22 @@ abstract class ErofsContent implements Content {
                         tableEnd = at + n;
                     }
                     int o = (int) (at - tableStart);
-                    long blk;
-                    if (unit == 4) {
-                        blk = ErofsReaderImage.u32(table, o);
+                    int startBlk;
+                    if (unit == ChunkIndex.BLOCK_MAP_ENTRY_SIZE) {
+                        startBlk = ChunkIndex.decodeBlockMap(tableBuf, o);
                     } else {
-                        int device = ErofsReaderImage.u16(table, o + 2);
-                        if (device != 0) throw error("chunk " + chunk + " lives on device " + device + " (multi-device images are not supported)");
-                        blk = ErofsReaderImage.u32(table, o + 4);
+                        ChunkIndex index = ChunkIndex.decode(tableBuf, o);
+                        if (index.deviceId() != 0) {
+                            throw error("chunk " + chunk + " lives on device " + index.deviceId() + " (multi-device images are not supported)");
+                        }
+                        startBlk = index.startBlk();
                     }
                     long start = chunk << chunkSizeBits;
                     long len = Math.min(size - start, 1L << chunkSizeBits);
-                    if (blk == ErofsReaderImage.NULL_ADDR) {
+                    if (startBlk == Erofs.NULL_ADDR) {
                         segPos = -1;
                     } else {
+                        long blk = Integer.toUnsignedLong(startBlk);
                         long p = blk << blkszbits;
                         if (p + len > imageSize) {
                             throw error("chunk " + chunk + " (block " + blk + ", " + len + " bytes) runs past the end of the image");

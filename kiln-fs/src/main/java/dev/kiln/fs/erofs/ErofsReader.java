@@ -10,9 +10,14 @@ import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.io.Utf8;
 import dev.kiln.fs.Xattrs;
+import dev.kiln.fs.erofs.format.ChunkIndex;
+import dev.kiln.fs.erofs.format.Dirent;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.InodeCore;
 import dev.kiln.fs.lz4.Lz4Exception;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -33,7 +38,6 @@ import java.util.Set;
 public final class ErofsReader implements ImageReader {
     /** Longest symlink target the kernel accepts (PATH_MAX including the NUL). */
     private static final int MAX_SYMLINK = 4096;
-    private static final int DIRENT_SIZE = 12;
     /**
      * Longest path accepted, in UTF-8 bytes (PATH_MAX). No Linux consumer can open a longer one
      * by name, and without a limit a small hostile image of deeply nested directories would cost
@@ -98,11 +102,11 @@ public final class ErofsReader implements ImageReader {
         Walk(ErofsReaderImage img) {
             this.img = img;
             this.xattrs = new ErofsReaderXattrs(img);
-            this.direntBudget = img.size / DIRENT_SIZE + 16;
+            this.direntBudget = img.size / Dirent.SIZE + 16;
         }
 
         Tree run() throws IOException {
-            if (img.has(ErofsReaderImage.INCOMPAT_FRAGMENTS) && img.packedNid != 0) {
+            if (img.has(Erofs.FEATURE_INCOMPAT_FRAGMENTS) && img.packedNid != 0) {
                 ErofsReaderInode p = ErofsReaderInode.read(img, img.packedNid);
                 if (p.type() != Node.S_IFREG) throw img.error(img.packedNid, p.pos(), "the packed inode is not a regular file");
                 packed = content(p, null);
@@ -125,41 +129,42 @@ public final class ErofsReader implements ImageReader {
             Content data = content(dir, packed);
             int bs = img.blockSize;
             byte[] block = new byte[bs];
+            ByteBuffer blockBuf = Erofs.littleEndian(block);
             Set<String> names = new HashSet<>();
             try (InputStream in = data.open()) {
                 for (long off = 0; off < dir.size(); off += bs) {
                     int len = (int) Math.min(bs, dir.size() - off);
                     if (in.readNBytes(block, 0, len) != len) throw img.error(nid, -1, "directory data ends early");
-                    readDirBlock(dir, at, off, block, len, names, pending);
+                    readDirBlock(dir, at, off, block, blockBuf, len, names, pending);
                 }
             }
         }
 
-        private void readDirBlock(ErofsReaderInode dir, EntryPath at, long blockOff, byte[] b, int len,
+        private void readDirBlock(ErofsReaderInode dir, EntryPath at, long blockOff, byte[] b, ByteBuffer bb, int len,
                                   Set<String> names, ArrayDeque<Pending> pending) throws IOException {
             long nid = dir.nid();
             String where = "directory block at " + blockOff;
-            if (len < DIRENT_SIZE) throw img.error(nid, -1, where + ": " + len + " bytes cannot hold a dirent");
-            int nameoff0 = ErofsReaderImage.u16(b, 8);
-            if (nameoff0 < DIRENT_SIZE || nameoff0 >= len) {
+            if (len < Dirent.SIZE) throw img.error(nid, -1, where + ": " + len + " bytes cannot hold a dirent");
+            int nameoff0 = Dirent.decode(bb, 0).nameOff();
+            if (nameoff0 < Dirent.SIZE || nameoff0 >= len) {
                 throw img.error(nid, -1, where + ": first name offset " + nameoff0 + " is out of range");
             }
-            int count = nameoff0 / DIRENT_SIZE;
+            int count = nameoff0 / Dirent.SIZE;
             direntBudget -= count;
             if (direntBudget < 0) throw img.error(nid, -1, "more directory entries than the image can hold (a loop?)");
             for (int i = 0; i < count; i++) {
-                int d = i * DIRENT_SIZE;
-                long childNid = ErofsReaderImage.i64(b, d);
-                int nameStart = ErofsReaderImage.u16(b, d + 8);
+                int d = i * Dirent.SIZE;
+                Dirent dirent = Dirent.decode(bb, d);
+                int nameStart = dirent.nameOff();
                 int nameEnd;
                 if (i + 1 < count) {
-                    nameEnd = ErofsReaderImage.u16(b, d + DIRENT_SIZE + 8);
+                    nameEnd = Dirent.decode(bb, d + Dirent.SIZE).nameOff();
                 } else {
                     // The last name runs to the first NUL or the end of the block.
                     nameEnd = nameStart;
                     while (nameEnd < len && b[nameEnd] != 0) nameEnd++;
                 }
-                if (nameStart < nameoff0 || nameEnd > len || nameEnd <= nameStart || nameEnd - nameStart > 255) {
+                if (nameStart < nameoff0 || nameEnd > len || nameEnd <= nameStart || nameEnd - nameStart > Dirent.MAX_NAME_LEN) {
                     throw img.error(nid, -1, where + ": dirent " + i + " has a bad name range " + nameStart + ".." + nameEnd);
                 }
                 String name;
@@ -178,7 +183,7 @@ public final class ErofsReader implements ImageReader {
                 if (units > MAX_PATH || (units * 3 > MAX_PATH && Utf8Length.of(at.value()) + 1 + Utf8Length.of(name) > MAX_PATH)) {
                     throw img.error(nid, -1, "path " + show(at) + "/... is longer than " + MAX_PATH + " bytes");
                 }
-                addChild(childNid, new Where(at, name), pending);
+                addChild(dirent.nid(), new Where(at, name), pending);
             }
         }
 
@@ -223,10 +228,8 @@ public final class ErofsReader implements ImageReader {
                 case Node.S_IFDIR -> new Node.Directory(m);
                 case Node.S_IFLNK -> new Node.Symlink(m, symlinkTarget(inode));
                 case Node.S_IFCHR, Node.S_IFBLK -> {
-                    // new_encode_dev: minor's low byte, then 12 bits of major, then the rest of minor.
-                    int major = (rdev & 0xFFF00) >>> 8;
-                    int minor = (rdev & 0xFF) | ((rdev >>> 12) & 0xFFF00);
-                    yield new Node.Device(m, inode.type() == Node.S_IFCHR ? Node.DeviceKind.CHAR : Node.DeviceKind.BLOCK, major, minor);
+                    yield new Node.Device(m, inode.type() == Node.S_IFCHR ? Node.DeviceKind.CHAR : Node.DeviceKind.BLOCK,
+                            InodeCore.deviceMajor(rdev), InodeCore.deviceMinor(rdev));
                 }
                 case Node.S_IFIFO -> new Node.Fifo(m);
                 case Node.S_IFSOCK -> new Node.Socket(m);
@@ -254,18 +257,17 @@ public final class ErofsReader implements ImageReader {
             int bits = img.blkszbits;
             int bs = img.blockSize;
             switch (inode.layout()) {
-                case ErofsReaderInode.LAYOUT_FLAT_PLAIN -> {
+                case InodeCore.FLAT_PLAIN -> {
                     if (size == 0) return Content.empty();
-                    long blk = inode.iu() & 0xFFFFFFFFL;
-                    if (blk == ErofsReaderImage.NULL_ADDR) {
+                    if (inode.iu() == Erofs.NULL_ADDR) {
                         // Newer erofs-utils and kernels read this as a file that is one big hole.
                         return new ErofsContent.Fixed(img.path, img.name, nid, size, new long[] {-1}, new long[] {size});
                     }
-                    long pos = blk << bits;
+                    long pos = Integer.toUnsignedLong(inode.iu()) << bits;
                     img.checkRange(pos, size, "nid " + nid + ": data");
                     return Content.slice(img.path, pos, size);
                 }
-                case ErofsReaderInode.LAYOUT_FLAT_INLINE -> {
+                case InodeCore.FLAT_INLINE -> {
                     if (size == 0) return Content.empty();
                     long tail = size - (((size - 1) >>> bits) << bits);
                     long full = size - tail;
@@ -275,25 +277,25 @@ public final class ErofsReader implements ImageReader {
                     }
                     img.checkRange(tailPos, tail, "nid " + nid + ": inline data");
                     if (full == 0) return Content.slice(img.path, tailPos, tail);
-                    long pos = (inode.iu() & 0xFFFFFFFFL) << bits;
+                    long pos = Integer.toUnsignedLong(inode.iu()) << bits;
                     img.checkRange(pos, full, "nid " + nid + ": data");
                     if (pos + full == tailPos) return Content.slice(img.path, pos, size);
                     return new ErofsContent.Fixed(img.path, img.name, nid, size, new long[] {pos, tailPos}, new long[] {full, tail});
                 }
-                case ErofsReaderInode.LAYOUT_CHUNK_BASED -> {
-                    int format = inode.iu() & 0xFFFF;
-                    if ((format & ~0x3F) != 0) throw img.error(nid, inode.pos(), "unsupported chunk format 0x" + Integer.toHexString(format));
-                    int chunkSizeBits = bits + (format & 0x1F);
+                case InodeCore.CHUNK_BASED -> {
+                    int format = ChunkIndex.format(inode.iu());
+                    if ((format & ~ChunkIndex.FORMAT_ALL) != 0) throw img.error(nid, inode.pos(), "unsupported chunk format 0x" + Integer.toHexString(format));
+                    int chunkSizeBits = bits + (format & ChunkIndex.FORMAT_BLKBITS_MASK);
                     if (chunkSizeBits > 48) throw img.error(nid, inode.pos(), "chunk size 2^" + chunkSizeBits + " is too large");
                     if (size == 0) return Content.empty();
-                    int unit = (format & 0x20) != 0 ? 8 : 4;
+                    int unit = ChunkIndex.entrySize(format);
                     long count = ((size - 1) >>> chunkSizeBits) + 1;
                     long indexPos = (inode.dataPos() + unit - 1) & -(long) unit;
                     if (count > img.size / unit) throw img.error(nid, indexPos, count + " chunk indexes cannot fit in the image");
                     img.checkRange(indexPos, count * unit, "nid " + nid + ": chunk indexes");
                     return new ErofsContent.Chunked(img.path, img.name, nid, size, img.size, indexPos, unit, bits, chunkSizeBits);
                 }
-                case ErofsReaderInode.LAYOUT_COMPRESSED_FULL, ErofsReaderInode.LAYOUT_COMPRESSED_COMPACT -> {
+                case InodeCore.COMPRESSED_FULL, InodeCore.COMPRESSED_COMPACT -> {
                     return ZMapContent.create(img, inode, packedInode);
                 }
                 default -> throw img.error(nid, inode.pos(), "unknown data layout " + inode.layout());

@@ -1,12 +1,14 @@
 package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.FormatException;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.InodeCore;
+import dev.kiln.fs.erofs.format.SuperBlock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.zip.CRC32C;
 
 /**
  * An open EROFS image as the reader sees it: the superblock fields it needs and bounds-checked
@@ -17,21 +19,11 @@ import java.util.zip.CRC32C;
  * neighbouring entries share blocks; one pread per inode would cost a syscall per entry.
  */
 final class ErofsReaderImage implements AutoCloseable {
-    static final int SUPERBLOCK_OFFSET = 1024;
-    static final int MAGIC = 0xE0F5E1E2;
-    static final long NULL_ADDR = 0xFFFFFFFFL;
-
-    static final int COMPAT_SB_CHKSUM = 0x1;
-
-    static final int INCOMPAT_ZERO_PADDING = 0x1;
-    static final int INCOMPAT_COMPR_CFGS = 0x2; // also BIG_PCLUSTER
-    static final int INCOMPAT_CHUNKED_FILE = 0x4;
-    static final int INCOMPAT_DEVICE_TABLE = 0x8; // also COMPR_HEAD2
-    static final int INCOMPAT_ZTAILPACKING = 0x10;
-    static final int INCOMPAT_FRAGMENTS = 0x20; // also DEDUPE
-    static final int INCOMPAT_XATTR_PREFIXES = 0x40;
-    /** What this reader understands; 48BIT (0x80) and METABOX (0x100) change addressing and are refused. */
-    static final int INCOMPAT_SUPPORTED = 0x7F;
+    /** What this reader understands; 48BIT and METABOX change addressing and are refused. */
+    static final int INCOMPAT_SUPPORTED = Erofs.FEATURE_INCOMPAT_LZ4_0PADDING | Erofs.FEATURE_INCOMPAT_COMPR_CFGS
+            | Erofs.FEATURE_INCOMPAT_CHUNKED_FILE | Erofs.FEATURE_INCOMPAT_DEVICE_TABLE
+            | Erofs.FEATURE_INCOMPAT_ZTAILPACKING | Erofs.FEATURE_INCOMPAT_FRAGMENTS
+            | Erofs.FEATURE_INCOMPAT_XATTR_PREFIXES;
 
     final Path path;
     final String name;
@@ -62,38 +54,37 @@ final class ErofsReaderImage implements AutoCloseable {
         try {
             this.size = ch.size();
             java.util.Arrays.fill(cacheTag, -1);
-            if (size < SUPERBLOCK_OFFSET + 128) {
+            if (size < SuperBlock.OFFSET + SuperBlock.SIZE) {
                 throw error(0, "image of " + size + " bytes is too small to hold an EROFS superblock");
             }
-            byte[] sb = readRaw(SUPERBLOCK_OFFSET, 128);
-            if (i32(sb, 0) != MAGIC) throw error(SUPERBLOCK_OFFSET, "no EROFS superblock magic");
-            featureCompat = i32(sb, 0x08);
-            blkszbits = sb[0x0C] & 0xFF;
+            SuperBlock sb = SuperBlock.decode(Erofs.littleEndian(readRaw(SuperBlock.OFFSET, SuperBlock.SIZE)), 0);
+            if (sb.magic() != Erofs.MAGIC) throw error(SuperBlock.OFFSET, "no EROFS superblock magic");
+            featureCompat = sb.featureCompat();
+            blkszbits = sb.blkszbits();
             if (blkszbits < 9 || blkszbits > 16) {
-                throw error(SUPERBLOCK_OFFSET + 0x0C, "unsupported block size 2^" + blkszbits);
+                throw error(SuperBlock.OFFSET + SuperBlock.BLKSZBITS_OFFSET, "unsupported block size 2^" + blkszbits);
             }
             blockSize = 1 << blkszbits;
-            int extSlots = sb[0x0D] & 0xFF;
-            rootNid = u16(sb, 0x0E);
-            buildTime = i64(sb, 0x18);
-            buildTimeNsec = i32(sb, 0x20);
-            metaBase = u32(sb, 0x28) << blkszbits;
-            xattrBase = u32(sb, 0x2C) << blkszbits;
-            featureIncompat = i32(sb, 0x50);
-            u1 = u16(sb, 0x54);
-            extraDevices = u16(sb, 0x56);
-            packedNid = i64(sb, 0x60);
+            rootNid = sb.rootNid();
+            buildTime = sb.buildTime();
+            buildTimeNsec = sb.buildTimeNsec();
+            metaBase = Integer.toUnsignedLong(sb.metaBlkAddr()) << blkszbits;
+            xattrBase = Integer.toUnsignedLong(sb.xattrBlkAddr()) << blkszbits;
+            featureIncompat = sb.featureIncompat();
+            u1 = sb.u1();
+            extraDevices = sb.extraDevices();
+            packedNid = sb.packedNid();
             int unknown = featureIncompat & ~INCOMPAT_SUPPORTED;
             if (unknown != 0) {
-                throw error(SUPERBLOCK_OFFSET + 0x50, "unsupported incompatible feature bits 0x" + Integer.toHexString(unknown));
+                throw error(SuperBlock.OFFSET + SuperBlock.FEATURE_INCOMPAT_OFFSET, "unsupported incompatible feature bits 0x" + Integer.toHexString(unknown));
             }
             if (extraDevices != 0) {
-                throw error(SUPERBLOCK_OFFSET + 0x56, "multi-device images (" + extraDevices + " extra devices) are not supported");
+                throw error(SuperBlock.OFFSET + SuperBlock.EXTRA_DEVICES_OFFSET, "multi-device images (" + extraDevices + " extra devices) are not supported");
             }
             if (Integer.compareUnsigned(buildTimeNsec, 999_999_999) > 0) {
-                throw error(SUPERBLOCK_OFFSET + 0x20, "build time nanoseconds " + Integer.toUnsignedString(buildTimeNsec) + " out of range");
+                throw error(SuperBlock.OFFSET + SuperBlock.BUILD_TIME_NSEC_OFFSET, "build time nanoseconds " + Integer.toUnsignedString(buildTimeNsec) + " out of range");
             }
-            if ((featureCompat & COMPAT_SB_CHKSUM) != 0) verifyChecksum(extSlots);
+            if ((featureCompat & Erofs.FEATURE_COMPAT_SB_CHKSUM) != 0) verifyChecksum(sb.checksum());
             ok = true;
         } finally {
             if (!ok) ch.close();
@@ -105,17 +96,12 @@ final class ErofsReaderImage implements AutoCloseable {
      * that accepted it would hide corruption. The checksum is a raw CRC32C (seed ~0, no final
      * inversion) over the rest of block 0 with the checksum field taken as zero.
      */
-    private void verifyChecksum(int extSlots) throws IOException {
-        int len = blockSize > SUPERBLOCK_OFFSET ? blockSize - SUPERBLOCK_OFFSET : blockSize;
-        if (SUPERBLOCK_OFFSET + (long) len > size) throw error(SUPERBLOCK_OFFSET, "superblock block runs past the end of the image");
-        byte[] b = readRaw(SUPERBLOCK_OFFSET, len);
-        int stored = i32(b, 4);
-        b[4] = b[5] = b[6] = b[7] = 0;
-        CRC32C crc = new CRC32C();
-        crc.update(b, 0, len);
-        int computed = (int) ~crc.getValue();
+    private void verifyChecksum(int stored) throws IOException {
+        int len = SuperBlock.checksumLength(blockSize);
+        if (SuperBlock.OFFSET + (long) len > size) throw error(SuperBlock.OFFSET, "superblock block runs past the end of the image");
+        int computed = SuperBlock.checksum(readRaw(SuperBlock.OFFSET, len), 0, len);
         if (computed != stored) {
-            throw error(SUPERBLOCK_OFFSET + 4, String.format("superblock checksum mismatch (stored %08x, computed %08x)", stored, computed));
+            throw error(SuperBlock.OFFSET + SuperBlock.CHECKSUM_OFFSET, String.format("superblock checksum mismatch (stored %08x, computed %08x)", stored, computed));
         }
     }
 
@@ -125,9 +111,9 @@ final class ErofsReaderImage implements AutoCloseable {
 
     /** Byte position of inode {@code nid}, or an error when it cannot lie inside the image. */
     long inodePos(long nid) {
-        if (nid < 0 || nid > (size >>> 5)) throw error(-1, "nid " + Long.toUnsignedString(nid) + " lies outside the image");
-        long pos = metaBase + (nid << 5);
-        if (pos < 0 || pos + 32 > size) throw error(-1, "nid " + nid + " lies outside the image");
+        if (nid < 0 || nid > (size >>> Erofs.SLOT_SIZE_BITS)) throw error(-1, "nid " + Long.toUnsignedString(nid) + " lies outside the image");
+        long pos = metaBase + (nid << Erofs.SLOT_SIZE_BITS);
+        if (pos < 0 || pos + InodeCore.COMPACT_SIZE > size) throw error(-1, "nid " + nid + " lies outside the image");
         return pos;
     }
 
@@ -154,6 +140,11 @@ final class ErofsReaderImage implements AutoCloseable {
             done += n;
         }
         return out;
+    }
+
+    /** {@link #read} as a little-endian buffer, for decoding with the format's records. */
+    ByteBuffer buffer(long pos, int len, String what) throws IOException {
+        return Erofs.littleEndian(read(pos, len, what));
     }
 
     private byte[] block(long blk) throws IOException {
@@ -192,21 +183,5 @@ final class ErofsReaderImage implements AutoCloseable {
     @Override
     public void close() throws IOException {
         ch.close();
-    }
-
-    static int u16(byte[] b, int o) {
-        return (b[o] & 0xFF) | (b[o + 1] & 0xFF) << 8;
-    }
-
-    static int i32(byte[] b, int o) {
-        return (b[o] & 0xFF) | (b[o + 1] & 0xFF) << 8 | (b[o + 2] & 0xFF) << 16 | (b[o + 3] & 0xFF) << 24;
-    }
-
-    static long u32(byte[] b, int o) {
-        return i32(b, o) & 0xFFFFFFFFL;
-    }
-
-    static long i64(byte[] b, int o) {
-        return u32(b, o) | (long) i32(b, o + 4) << 32;
     }
 }

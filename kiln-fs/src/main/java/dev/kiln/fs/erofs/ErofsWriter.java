@@ -1,7 +1,7 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
-import static dev.kiln.fs.erofs.ErofsFormat.SLOT_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.BLOCK_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.SLOT_SIZE;
 
 import dev.kiln.fs.Content;
 import dev.kiln.fs.Entry;
@@ -15,6 +15,12 @@ import dev.kiln.fs.Node;
 import dev.kiln.fs.Progress;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.io.Utf8;
+import dev.kiln.fs.erofs.format.Dirent;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.InodeCore;
+import dev.kiln.fs.erofs.format.Lz4Config;
+import dev.kiln.fs.erofs.format.SuperBlock;
+import dev.kiln.fs.erofs.format.ZMap;
 import dev.kiln.fs.lz4.Lz4Compressor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -118,7 +124,7 @@ public final class ErofsWriter implements ImageWriter {
         Algorithm alg = options.algorithm() == null ? Algorithm.NONE : options.algorithm();
         int pcluster = options.pclusterSize();
         if (alg != Algorithm.NONE) {
-            if (pcluster < BLOCK_SIZE || pcluster % BLOCK_SIZE != 0 || pcluster > ErofsFormat.PCLUSTER_MAX_SIZE) {
+            if (pcluster < BLOCK_SIZE || pcluster % BLOCK_SIZE != 0 || pcluster > ZMap.PCLUSTER_MAX_SIZE) {
                 throw new KilnException("EROFS pcluster size must be a multiple of 4096 between 4096 and 1048576, not " + pcluster);
             }
             if (alg == Algorithm.LZ4HC && (options.level() < 1 || options.level() > 12)) {
@@ -210,7 +216,7 @@ public final class ErofsWriter implements ImageWriter {
             long rootPos = align(sharedEnd, SLOT_SIZE);
             int rootSize = root.metaSize();
             if (rootPos % BLOCK_SIZE + Math.min(rootSize, BLOCK_SIZE) > BLOCK_SIZE) rootPos = align(rootPos, BLOCK_SIZE);
-            if ((rootPos >>> ErofsFormat.SLOT_SIZE_BITS) > 0xFFFF) {
+            if ((rootPos >>> Erofs.SLOT_SIZE_BITS) > 0xFFFF) {
                 throw new KilnException("EROFS: shared extended attributes too large to keep the root inode in the first 2 MiB");
             }
             root.pos = rootPos;
@@ -259,7 +265,7 @@ public final class ErofsWriter implements ImageWriter {
                 }
                 if (depth > 0) {
                     String name = p.name();
-                    if (Utf8.length(name) > ErofsFormat.MAX_NAME_LEN) {
+                    if (Utf8.length(name) > Dirent.MAX_NAME_LEN) {
                         throw new KilnException(p + ": name longer than 255 bytes");
                     }
                     dirs[depth - 1].addChild(name, n);
@@ -278,13 +284,13 @@ public final class ErofsWriter implements ImageWriter {
 
         private Inode newInode(Node node, int links) {
             Inode n = switch (node) {
-                case Node.File f -> new Inode(f.meta(), f.mode(), ErofsFormat.FT_REG_FILE, f.content(), 0, f.content().size());
+                case Node.File f -> new Inode(f.meta(), f.mode(), Dirent.FT_REG_FILE, f.content(), 0, f.content().size());
                 case Node.Symlink s -> {
                     byte[] target = s.target().getBytes(StandardCharsets.UTF_8);
-                    yield new Inode(s.meta(), s.mode(), ErofsFormat.FT_SYMLINK, Content.of(target), 0, target.length);
+                    yield new Inode(s.meta(), s.mode(), Dirent.FT_SYMLINK, Content.of(target), 0, target.length);
                 }
                 case Node.Device d -> new Inode(d.meta(), d.mode(), Inode.fileType(d), null,
-                        ErofsFormat.encodeDevice(d.major(), d.minor()), 0);
+                        InodeCore.encodeDevice(d.major(), d.minor()), 0);
                 case Node.Directory d -> new Inode.Dir(d.meta(), d.mode());
                 default -> new Inode(node.meta(), node.mode(), Inode.fileType(node), null, 0, 0);
             };
@@ -296,7 +302,7 @@ public final class ErofsWriter implements ImageWriter {
         private void planDirectory(Inode.Dir d) {
             int tail = (int) (d.size % BLOCK_SIZE);
             boolean inlined = tail > 0 && d.inodeSize() + d.xattrSize() + tail <= BLOCK_SIZE;
-            d.layout = inlined ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
+            d.layout = inlined ? InodeCore.FLAT_INLINE : InodeCore.FLAT_PLAIN;
             if (inlined) { // filled once every nid is known
                 d.bodyAt = inline.allocate(tail);
                 d.bodySize = tail;
@@ -341,19 +347,19 @@ public final class ErofsWriter implements ImageWriter {
                     Inode n = inodes.get(i);
                     if (copied(i, n)) {
                         takeOver(n, told++);
-                    } else if (!isInodeOnly(n) && (n.fileType == ErofsFormat.FT_REG_FILE || n.fileType == ErofsFormat.FT_SYMLINK)) {
+                    } else if (!isInodeOnly(n) && (n.fileType == Dirent.FT_REG_FILE || n.fileType == Dirent.FT_SYMLINK)) {
                         if (pipeline != null && isCompressible(n)) writeCompressed(n, pipeline);
                         else writePlain(n);
                     } // a directory's blocks come after all file data; a device's number is its i_u, set with it
-                    progress.advance(n.fileType == ErofsFormat.FT_REG_FILE ? n.size : 0, 1);
+                    progress.advance(n.fileType == Dirent.FT_REG_FILE ? n.size : 0, 1);
                 }
                 // Directories after the files, so that where a file's data goes depends on the
                 // files before it only, which the walk can work out (PlainFeed).
                 for (Inode n : inodes) {
-                    if (n.fileType != ErofsFormat.FT_DIR) continue;
-                    long full = n.layout == ErofsFormat.INODE_FLAT_INLINE ? n.size / BLOCK_SIZE
+                    if (n.fileType != Dirent.FT_DIR) continue;
+                    long full = n.layout == InodeCore.FLAT_INLINE ? n.size / BLOCK_SIZE
                             : (n.size + BLOCK_SIZE - 1) / BLOCK_SIZE;
-                    n.iu = full > 0 ? (int) cursor : ErofsFormat.NULL_ADDR;
+                    n.iu = full > 0 ? (int) cursor : Erofs.NULL_ADDR;
                     cursor += full;
                 }
                 progress.phase("erofs: main data loop");
@@ -378,9 +384,9 @@ public final class ErofsWriter implements ImageWriter {
             int i = 0;
             for (; i < inodes.size(); i++) {
                 Inode n = inodes.get(i);
-                if (n.fileType != ErofsFormat.FT_REG_FILE && n.fileType != ErofsFormat.FT_SYMLINK) continue;
+                if (n.fileType != Dirent.FT_REG_FILE && n.fileType != Dirent.FT_SYMLINK) continue;
                 byte kind = storage(n);
-                if (n.fileType == ErofsFormat.FT_REG_FILE) {
+                if (n.fileType == Dirent.FT_REG_FILE) {
                     if (!plainAhead.agrees(told, n.content, kind, c)) break;
                     told++;
                 }
@@ -395,15 +401,15 @@ public final class ErofsWriter implements ImageWriter {
 
         /** Whether inode {@code i} is a file whose data was copied during the walk and is taken over. */
         private boolean copied(int i, Inode n) {
-            return i < copiedUpTo && n.fileType == ErofsFormat.FT_REG_FILE;
+            return i < copiedUpTo && n.fileType == Dirent.FT_REG_FILE;
         }
 
         /** Sets a file's layout from what {@link PlainFeed} copied for it ({@code told}: its index in the feed). */
         private void takeOver(Inode n, int told) {
             byte kind = storage(n);
             if (kind == PlainFeed.INODE_ONLY) {
-                n.layout = ErofsFormat.INODE_FLAT_INLINE;
-                n.iu = ErofsFormat.NULL_ADDR;
+                n.layout = InodeCore.FLAT_INLINE;
+                n.iu = Erofs.NULL_ADDR;
                 n.bodySize = (int) n.size;
                 n.bodyAt = plainAhead.body(told);
                 return;
@@ -420,12 +426,12 @@ public final class ErofsWriter implements ImageWriter {
 
         /** A file or symlink smaller than a block whose bytes fit inline with its inode. */
         private boolean isInodeOnly(Inode n) {
-            return (n.fileType == ErofsFormat.FT_REG_FILE || n.fileType == ErofsFormat.FT_SYMLINK)
+            return (n.fileType == Dirent.FT_REG_FILE || n.fileType == Dirent.FT_SYMLINK)
                     && storage(n) == PlainFeed.INODE_ONLY;
         }
 
         private boolean isCompressible(Inode n) {
-            return compressing && n.fileType == ErofsFormat.FT_REG_FILE && CompressionPipeline.worthCompressing(n.size);
+            return compressing && n.fileType == Dirent.FT_REG_FILE && CompressionPipeline.worthCompressing(n.size);
         }
 
         /** Keeps {@code body} (null: none) in the inline store as what follows {@code n}'s inode. */
@@ -448,9 +454,9 @@ public final class ErofsWriter implements ImageWriter {
             byte kind = storage(n);
             boolean inline = kind == PlainFeed.INODE_ONLY || kind == PlainFeed.INLINE_TAIL;
             long full = PlainFeed.blocks(n.size, kind);
-            n.layout = inline ? ErofsFormat.INODE_FLAT_INLINE : ErofsFormat.INODE_FLAT_PLAIN;
+            n.layout = inline ? InodeCore.FLAT_INLINE : InodeCore.FLAT_PLAIN;
             // An empty file points at block 0, a tail-only one at nothing (as mkfs writes them).
-            n.iu = full > 0 ? (int) cursor : inline ? ErofsFormat.NULL_ADDR : 0;
+            n.iu = full > 0 ? (int) cursor : inline ? Erofs.NULL_ADDR : 0;
             return inline;
         }
 
@@ -482,7 +488,8 @@ public final class ErofsWriter implements ImageWriter {
                 cursor += inline ? n.size / BLOCK_SIZE : plainBlocks;
                 return;
             }
-            int pad = (n.inodeSize() + n.xattrSize()) % 8;
+            // Inode slots are 32-byte aligned, so aligning within the inode aligns in the image.
+            int pad = (int) ZMap.headerPos(n.inodeSize() + n.xattrSize()) - n.inodeSize() - n.xattrSize();
             LclusterIndexBuilder index = new LclusterIndexBuilder(n.size, pad, bigPcluster);
             CRC32 sum = dataDigest != null ? new CRC32() : null;
             while (true) {
@@ -504,7 +511,7 @@ public final class ErofsWriter implements ImageWriter {
                 writePlain(n);
                 return;
             }
-            n.layout = ErofsFormat.INODE_COMPRESSED_FULL;
+            n.layout = InodeCore.COMPRESSED_FULL;
             n.iu = (int) used;
             if (sum != null) n.dataCrc = (int) sum.getValue();
             keep(n, index.finish());
@@ -513,7 +520,7 @@ public final class ErofsWriter implements ImageWriter {
         /** Encodes a directory now that every nid is known: full blocks to data, the tail inline. */
         private void writeDirectory(Inode.Dir d) throws IOException {
             byte[] bytes = DirectoryBuilder.encode(d);
-            if (d.layout == ErofsFormat.INODE_FLAT_INLINE) {
+            if (d.layout == InodeCore.FLAT_INLINE) {
                 int tail = d.bodySize;
                 int full = bytes.length - tail;
                 if (full > 0) data.writeFully(ByteBuffer.wrap(bytes, 0, full), (long) d.iu * BLOCK_SIZE);
@@ -537,14 +544,14 @@ public final class ErofsWriter implements ImageWriter {
             Arrays.sort(byPos, Comparator.comparingLong(n -> n.pos));
 
             byte[] head = new byte[(int) (dataStart * BLOCK_SIZE)];
-            ByteBuffer headBuf = ErofsFormat.littleEndian(head);
+            ByteBuffer headBuf = Erofs.littleEndian(head);
             byte[] shared = xattrs.sharedArea();
             System.arraycopy(shared, 0, head, headerEnd, shared.length);
             if (bigPcluster) SuperBlockEncoder.putLz4Config(head, pclusterSize / BLOCK_SIZE);
 
             MetadataStream tail = new MetadataStream(data, dataEnd * BLOCK_SIZE, totalBlocks * BLOCK_SIZE, digest);
             byte[] scratch = new byte[BLOCK_SIZE];
-            ByteBuffer scratchBuf = ErofsFormat.littleEndian(scratch);
+            ByteBuffer scratchBuf = Erofs.littleEndian(scratch);
             long headLimit = dataStart * BLOCK_SIZE;
             for (Inode n : byPos) {
                 int size = n.metaSize();
@@ -553,7 +560,7 @@ public final class ErofsWriter implements ImageWriter {
                 } else {
                     if (scratch.length < size) {
                         scratch = new byte[Math.max(size, scratch.length * 2)];
-                        scratchBuf = ErofsFormat.littleEndian(scratch);
+                        scratchBuf = Erofs.littleEndian(scratch);
                     }
                     n.encode(scratchBuf, 0, inline);
                     tail.put(n.pos, scratch, 0, size);
@@ -561,27 +568,27 @@ public final class ErofsWriter implements ImageWriter {
             }
             tail.finish();
 
-            int features = ErofsFormat.FEATURE_COMPAT_SB_CHKSUM | ErofsFormat.FEATURE_COMPAT_MTIME;
+            int features = Erofs.FEATURE_COMPAT_SB_CHKSUM | Erofs.FEATURE_COMPAT_MTIME;
             int incompat = 0;
             int u1 = 0;
             if (compressing) {
-                incompat |= ErofsFormat.FEATURE_INCOMPAT_LZ4_0PADDING;
-                u1 = ErofsFormat.LZ4_MAX_DISTANCE;
+                incompat |= Erofs.FEATURE_INCOMPAT_LZ4_0PADDING;
+                u1 = Lz4Config.MAX_DISTANCE;
                 if (bigPcluster) {
-                    incompat |= ErofsFormat.FEATURE_INCOMPAT_COMPR_CFGS;
-                    u1 = 1 << ErofsFormat.COMPRESSION_LZ4; // available_compr_algs
+                    incompat |= Erofs.FEATURE_INCOMPAT_COMPR_CFGS;
+                    u1 = 1 << ZMap.COMPRESSION_LZ4; // available_compr_algs
                 }
             }
             Inode root = inodes.getFirst();
             byte[] noUuid = new byte[16];
-            ErofsFormat.SuperBlock sb = new ErofsFormat.SuperBlock(0, features, (int) root.nid(), inodes.size(),
-                    options.buildTime(), 0, (int) totalBlocks, 0, 0, noUuid, new byte[16], incompat, u1);
-            sb.put(headBuf, ErofsFormat.SUPER_OFFSET);
+            SuperBlock sb = SuperBlockEncoder.superBlock(features, incompat, u1, root.nid(), inodes.size(),
+                    options.buildTime(), totalBlocks, noUuid);
+            sb.put(headBuf, SuperBlock.OFFSET);
             digest.update(head);
             if (dataDigest != null) dataDigest.foldInto(digest, inodes);
             byte[] uuid = options.uuid() != null ? bytes(options.uuid()) : nameBasedUuid(digest.digest());
-            sb = new ErofsFormat.SuperBlock(0, features, (int) root.nid(), inodes.size(), options.buildTime(), 0,
-                    (int) totalBlocks, 0, 0, uuid, new byte[16], incompat, u1);
+            sb = SuperBlockEncoder.superBlock(features, incompat, u1, root.nid(), inodes.size(), options.buildTime(),
+                    totalBlocks, uuid);
             SuperBlockEncoder.put(head, sb);
             data.writeFully(ByteBuffer.wrap(head), 0);
             long length = totalBlocks * BLOCK_SIZE;

@@ -1,12 +1,13 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.INODE_COMPACT_SIZE;
-import static dev.kiln.fs.erofs.ErofsFormat.INODE_EXTENDED_SIZE;
-
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
+import dev.kiln.fs.erofs.format.Dirent;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.InodeCore;
+import dev.kiln.fs.erofs.format.Xattr;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
@@ -29,7 +30,7 @@ sealed class Inode permits Inode.Dir {
     /** Encoded inline xattr area, or null. */
     byte[] xattrs;
     boolean extended;
-    int layout = ErofsFormat.INODE_FLAT_PLAIN;
+    int layout = InodeCore.FLAT_PLAIN;
     /** i_u: start block, compressed block count or device number (set at construction). */
     int iu;
     /**
@@ -70,7 +71,7 @@ sealed class Inode permits Inode.Dir {
         int subdirs;
 
         Dir(Metadata meta, int mode) {
-            super(meta, mode, ErofsFormat.FT_DIR, null, 0, 0);
+            super(meta, mode, Dirent.FT_DIR, null, 0, 0);
         }
 
         void addChild(String name, Inode child) {
@@ -98,15 +99,15 @@ sealed class Inode permits Inode.Dir {
     }
 
     boolean isDirectory() {
-        return fileType == ErofsFormat.FT_DIR;
+        return fileType == Dirent.FT_DIR;
     }
 
     long nid() {
-        return pos >>> ErofsFormat.SLOT_SIZE_BITS;
+        return pos >>> Erofs.SLOT_SIZE_BITS;
     }
 
     int inodeSize() {
-        return extended ? INODE_EXTENDED_SIZE : INODE_COMPACT_SIZE;
+        return extended ? InodeCore.EXTENDED_SIZE : InodeCore.COMPACT_SIZE;
     }
 
     int xattrSize() {
@@ -136,13 +137,13 @@ sealed class Inode permits Inode.Dir {
      * (array-backed); returns the bytes written.
      */
     int encode(ByteBuffer b, int off, InlineStore store) {
-        int icount = XattrEncoder.icount(xattrSize());
+        int icount = Xattr.icount(xattrSize());
         if (extended) {
-            new ErofsFormat.InodeExtended(layout, icount, mode, size, iu, ino, (int) meta.uid(), (int) meta.gid(),
-                    meta.mtime(), meta.mtimeNanos(), nlink).put(b, off);
+            new InodeCore.Extended(InodeCore.format(InodeCore.VERSION_EXTENDED, layout), icount, mode, size, iu, ino,
+                    (int) meta.uid(), (int) meta.gid(), meta.mtime(), meta.mtimeNanos(), nlink).put(b, off);
         } else {
-            new ErofsFormat.InodeCompact(layout, icount, mode, nlink, (int) size, iu, ino, (int) meta.uid(),
-                    (int) meta.gid()).put(b, off);
+            new InodeCore.Compact(InodeCore.format(InodeCore.VERSION_COMPACT, layout), icount, mode, nlink, (int) size,
+                    iu, ino, (int) meta.uid(), (int) meta.gid()).put(b, off);
         }
         int p = off + inodeSize();
         if (xattrs != null) {
@@ -158,12 +159,12 @@ sealed class Inode permits Inode.Dir {
 
     static int fileType(Node n) {
         return switch (n) {
-            case Node.File f -> ErofsFormat.FT_REG_FILE;
-            case Node.Directory d -> ErofsFormat.FT_DIR;
-            case Node.Symlink s -> ErofsFormat.FT_SYMLINK;
-            case Node.Device d -> d.kind() == Node.DeviceKind.CHAR ? ErofsFormat.FT_CHRDEV : ErofsFormat.FT_BLKDEV;
-            case Node.Fifo f -> ErofsFormat.FT_FIFO;
-            case Node.Socket s -> ErofsFormat.FT_SOCK;
+            case Node.File f -> Dirent.FT_REG_FILE;
+            case Node.Directory d -> Dirent.FT_DIR;
+            case Node.Symlink s -> Dirent.FT_SYMLINK;
+            case Node.Device d -> d.kind() == Node.DeviceKind.CHAR ? Dirent.FT_CHRDEV : Dirent.FT_BLKDEV;
+            case Node.Fifo f -> Dirent.FT_FIFO;
+            case Node.Socket s -> Dirent.FT_SOCK;
             case Node.HardLink h -> throw new IllegalArgumentException("hard links have no inode of their own");
         };
     }

@@ -1,9 +1,11 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
-import static dev.kiln.fs.erofs.ErofsFormat.LCLUSTER_INDEX_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.BLOCK_SIZE;
+import static dev.kiln.fs.erofs.format.LclusterIndex.FULL_INDEX_START;
 
-import dev.kiln.fs.erofs.ErofsFormat.LclusterIndex;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.LclusterIndex;
+import dev.kiln.fs.erofs.format.ZMap;
 import java.nio.ByteBuffer;
 
 /**
@@ -35,18 +37,18 @@ final class LclusterIndexBuilder {
     LclusterIndexBuilder(long size, int pad, boolean bigPcluster) {
         this.bigPcluster = bigPcluster;
         this.count = (size + BLOCK_SIZE - 1) / BLOCK_SIZE;
-        long total = pad + ErofsFormat.FULL_INDEX_START + count * LCLUSTER_INDEX_SIZE;
+        long total = pad + FULL_INDEX_START + count * LclusterIndex.SIZE;
         if (total > Integer.MAX_VALUE - 16) throw new dev.kiln.fs.KilnException("file too large for one EROFS index array: " + size);
         this.body = new byte[(int) total];
-        this.buf = ErofsFormat.littleEndian(body);
-        this.start = pad + ErofsFormat.FULL_INDEX_START;
-        int advise = bigPcluster ? ErofsFormat.ADVISE_BIG_PCLUSTER_1 : 0;
-        new ErofsFormat.MapHeader(0, advise, ErofsFormat.COMPRESSION_LZ4, 0).put(buf, pad);
+        this.buf = Erofs.littleEndian(body);
+        this.start = pad + FULL_INDEX_START;
+        int advise = bigPcluster ? ZMap.ADVISE_BIG_PCLUSTER_1 : 0;
+        new ZMap.MapHeader(0, advise, ZMap.COMPRESSION_LZ4, 0).put(buf, pad);
     }
 
     /** Bytes of body for a file of {@code size} bytes with {@code pad} alignment bytes. */
     static long bodySize(long size, int pad) {
-        return pad + ErofsFormat.FULL_INDEX_START + (size + BLOCK_SIZE - 1) / BLOCK_SIZE * LCLUSTER_INDEX_SIZE;
+        return pad + FULL_INDEX_START + (size + BLOCK_SIZE - 1) / BLOCK_SIZE * LclusterIndex.SIZE;
     }
 
     /**
@@ -54,7 +56,7 @@ final class LclusterIndexBuilder {
      * {@code blkAddr}, LZ4-compressed or ({@code raw}) stored as is in one block.
      */
     void extent(int length, int blkAddr, int blocks, boolean raw) {
-        int headType = raw ? ErofsFormat.LCLUSTER_TYPE_PLAIN : ErofsFormat.LCLUSTER_TYPE_HEAD1;
+        int headType = raw ? LclusterIndex.TYPE_PLAIN : LclusterIndex.TYPE_HEAD1;
         int ofs = clusterOfs;
         int d1 = (ofs + length) / BLOCK_SIZE;
         if (d1 == 0) {
@@ -69,11 +71,11 @@ final class LclusterIndexBuilder {
             if (d0 == 0) {
                 put(LclusterIndex.head(headType, clusterOfs, blkAddr));
             } else if (d0 == 1 && bigPcluster) {
-                put(new LclusterIndex(ErofsFormat.LCLUSTER_TYPE_NONHEAD, clusterOfs, 0, ErofsFormat.LI_D0_CBLKCNT | blocks, d1));
+                put(LclusterIndex.nonHead(clusterOfs, LclusterIndex.D0_CBLKCNT | blocks, d1));
             } else {
                 // delta[0] with the CBLKCNT bit set would read as a block count: cap it as mkfs does.
-                int back = Math.min(d0, ErofsFormat.LI_D0_CBLKCNT - 1);
-                put(new LclusterIndex(ErofsFormat.LCLUSTER_TYPE_NONHEAD, clusterOfs, 0, back, d1));
+                int back = Math.min(d0, LclusterIndex.D0_CBLKCNT - 1);
+                put(LclusterIndex.nonHead(clusterOfs, back, d1));
             }
             remaining -= BLOCK_SIZE - ofs;
             ofs = 0;
@@ -85,14 +87,14 @@ final class LclusterIndexBuilder {
 
     private void put(LclusterIndex index) {
         if (lcn >= count) throw new IllegalStateException("extents run past the end of the file");
-        index.put(buf, start + lcn * LCLUSTER_INDEX_SIZE);
+        index.put(buf, start + lcn * LclusterIndex.SIZE);
         lcn++;
     }
 
     /** Adds the terminator if needed and returns the body. */
     byte[] finish() {
         if (clusterOfs != 0) {
-            put(LclusterIndex.head(ErofsFormat.LCLUSTER_TYPE_PLAIN, clusterOfs, 0));
+            put(LclusterIndex.head(LclusterIndex.TYPE_PLAIN, clusterOfs, 0));
             clusterOfs = 0;
         }
         if (lcn != count) throw new IllegalStateException("index has " + lcn + " of " + count + " lclusters");

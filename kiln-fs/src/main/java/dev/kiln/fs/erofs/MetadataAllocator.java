@@ -1,7 +1,7 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
-import static dev.kiln.fs.erofs.ErofsFormat.SLOT_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.BLOCK_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.SLOT_SIZE;
 
 import java.util.ArrayDeque;
 

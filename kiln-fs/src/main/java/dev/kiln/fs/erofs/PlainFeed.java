@@ -1,12 +1,13 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.BLOCK_SIZE;
 
 import dev.kiln.fs.Content;
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.io.FileFeed;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Node;
+import dev.kiln.fs.erofs.format.InodeCore;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.channels.SeekableByteChannel;
@@ -122,7 +123,7 @@ final class PlainFeed implements FileFeed {
         }
         long size = slice.size();
         int inode = Inode.needsExtended(file.meta(), size, 1, buildTime)
-                ? ErofsFormat.INODE_EXTENDED_SIZE : ErofsFormat.INODE_COMPACT_SIZE;
+                ? InodeCore.EXTENDED_SIZE : InodeCore.COMPACT_SIZE;
         byte kind = kind(size, inode);
         if (!file.meta().xattrs().isEmpty()) {
             try {

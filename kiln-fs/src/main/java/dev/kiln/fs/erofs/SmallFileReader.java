@@ -2,6 +2,8 @@ package dev.kiln.fs.erofs;
 
 import dev.kiln.fs.io.Await;
 import dev.kiln.fs.Content;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.InodeCore;
 import dev.kiln.fs.host.DirectoryReader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -39,8 +41,8 @@ final class SmallFileReader implements AutoCloseable {
     static void readAll(List<Inode> files, InlineStore store) throws IOException {
         try (Reader reader = new Reader(store)) {
             for (Inode n : files) {
-                n.layout = ErofsFormat.INODE_FLAT_INLINE;
-                n.iu = ErofsFormat.NULL_ADDR;
+                n.layout = InodeCore.FLAT_INLINE;
+                n.iu = Erofs.NULL_ADDR;
                 n.bodySize = (int) n.size;
                 n.bodyAt = reader.read(n.content, (int) n.size, n);
             }
@@ -50,10 +52,10 @@ final class SmallFileReader implements AutoCloseable {
     /** Reads small files one after another into a store, on the thread that created it. */
     static final class Reader implements AutoCloseable {
         private final InlineStore store;
-        private final byte[] buf = new byte[ErofsFormat.BLOCK_SIZE + 1];
+        private final byte[] buf = new byte[Erofs.BLOCK_SIZE + 1];
         private final Arena arena = Arena.ofConfined();
         private final DirectoryReader dirs = new DirectoryReader();
-        private final MemorySegment scratch = arena.allocate(ErofsFormat.BLOCK_SIZE + 1);
+        private final MemorySegment scratch = arena.allocate(Erofs.BLOCK_SIZE + 1);
 
         Reader(InlineStore store) {
             this.store = store;

@@ -1,10 +1,11 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
-import static dev.kiln.fs.erofs.ErofsFormat.SUPER_OFFSET;
+import static dev.kiln.fs.erofs.format.Erofs.BLOCK_SIZE;
 
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.Lz4Config;
+import dev.kiln.fs.erofs.format.SuperBlock;
 import java.nio.ByteBuffer;
-import java.util.zip.CRC32C;
 
 /**
  * Block 0 (reference §1): the superblock at byte 1024, the compression config records after it,
@@ -16,29 +17,29 @@ final class SuperBlockEncoder {
 
     /** Where the first structure after the superblock (and its config records) may start. */
     static int headerEnd(boolean comprCfgs) {
-        return SUPER_OFFSET + ErofsFormat.SUPER_SIZE + (comprCfgs ? 2 + ErofsFormat.Lz4Config.SIZE : 0);
+        return SuperBlock.OFFSET + SuperBlock.SIZE + (comprCfgs ? Lz4Config.ENCODED_SIZE : 0);
     }
 
     /** Writes the LZ4 config record right after the superblock (only with COMPR_CFGS). */
     static void putLz4Config(byte[] block0, int maxPclusterBlocks) {
-        new ErofsFormat.Lz4Config(ErofsFormat.LZ4_MAX_DISTANCE, maxPclusterBlocks)
-                .put(ErofsFormat.littleEndian(block0), SUPER_OFFSET + ErofsFormat.SUPER_SIZE);
-    }
-
-    /** Encodes {@code sb} with a zero checksum, then stores the checksum of block 0. */
-    static void put(byte[] block0, ErofsFormat.SuperBlock sb) {
-        ByteBuffer b = ErofsFormat.littleEndian(block0);
-        sb.put(b, SUPER_OFFSET);
-        b.putInt(SUPER_OFFSET + 4, checksum(block0));
+        new Lz4Config(Lz4Config.MAX_DISTANCE, maxPclusterBlocks).put(Erofs.littleEndian(block0), SuperBlock.OFFSET + SuperBlock.SIZE);
     }
 
     /**
-     * The kernel's {@code crc32c(~0, sb..end of block 0)}: CRC-32C without the final inversion,
-     * i.e. the complement of the standard value Java computes. The field must be zero while hashing.
+     * The superblock kiln writes: 4 KiB blocks, metadata and shared xattrs addressed from block 0,
+     * no volume name, no extra devices, no packed inode; the checksum is filled in by {@link #put}.
      */
-    static int checksum(byte[] block0) {
-        CRC32C crc = new CRC32C();
-        crc.update(block0, SUPER_OFFSET, BLOCK_SIZE - SUPER_OFFSET);
-        return (int) ~crc.getValue();
+    static SuperBlock superBlock(int featureCompat, int featureIncompat, int u1, long rootNid, long inos,
+                                 long buildTime, long blocks, byte[] uuid) {
+        return new SuperBlock(Erofs.MAGIC, 0, featureCompat, Erofs.BLOCK_SIZE_BITS, 0, (int) rootNid, inos, buildTime,
+                0, (int) blocks, 0, 0, uuid, new byte[16], featureIncompat, u1, 0, 0, 0);
+    }
+
+    /** Encodes {@code sb}, then stores the checksum of block 0 in it. */
+    static void put(byte[] block0, SuperBlock sb) {
+        ByteBuffer b = Erofs.littleEndian(block0);
+        sb.put(b, SuperBlock.OFFSET);
+        int checksum = SuperBlock.checksum(block0, SuperBlock.OFFSET, SuperBlock.checksumLength(BLOCK_SIZE));
+        b.putInt(SuperBlock.OFFSET + SuperBlock.CHECKSUM_OFFSET, checksum);
     }
 }

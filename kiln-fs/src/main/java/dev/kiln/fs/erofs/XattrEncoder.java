@@ -1,12 +1,11 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.XATTR_IBODY_HEADER_SIZE;
-
 import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.KilnException;
 import dev.kiln.fs.Xattrs;
-import dev.kiln.fs.erofs.ErofsFormat.XattrEntry;
-import dev.kiln.fs.erofs.ErofsFormat.XattrIbodyHeader;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.Xattr;
+import dev.kiln.fs.erofs.format.Xattr.IbodyHeader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -24,11 +23,6 @@ import java.util.Map;
  * inode order, so the layout depends only on the tree.
  */
 final class XattrEncoder {
-    /** Name prefixes with their indexes; the ACL names are whole names with an empty suffix. */
-    private static final String[] PREFIXES = {"user.", "trusted.", "security.", "lustre."};
-    private static final int[] PREFIX_INDEX = {ErofsFormat.XATTR_INDEX_USER, ErofsFormat.XATTR_INDEX_TRUSTED,
-            ErofsFormat.XATTR_INDEX_SECURITY, ErofsFormat.XATTR_INDEX_LUSTRE};
-
     /** Identity of an xattr for sharing: full name and value bytes. */
     private static final class Key {
         final String name;
@@ -57,32 +51,16 @@ final class XattrEncoder {
     private byte[] sharedArea = new byte[0];
 
     /** Splits a full xattr name into (index, suffix), or fails naming the entry. */
-    static XattrEntry entry(String name, byte[] value, EntryPath where) {
-        int index = 0;
-        String suffix = null;
-        if (name.equals("system.posix_acl_access")) {
-            index = ErofsFormat.XATTR_INDEX_POSIX_ACL_ACCESS;
-            suffix = "";
-        } else if (name.equals("system.posix_acl_default")) {
-            index = ErofsFormat.XATTR_INDEX_POSIX_ACL_DEFAULT;
-            suffix = "";
-        } else {
-            for (int i = 0; i < PREFIXES.length; i++) {
-                if (name.startsWith(PREFIXES[i])) {
-                    index = PREFIX_INDEX[i];
-                    suffix = name.substring(PREFIXES[i].length());
-                    break;
-                }
-            }
-        }
-        if (suffix == null) {
+    static Xattr.Entry entry(String name, byte[] value, EntryPath where) {
+        int index = Xattr.nameIndex(name);
+        if (index == 0) {
             throw new KilnException(where + ": xattr \"" + EntryPath.printable(name)
                     + "\" cannot be stored in EROFS (only user., trusted., security., lustre. and POSIX ACLs)");
         }
-        byte[] s = suffix.getBytes(StandardCharsets.UTF_8);
-        if (s.length > 255) throw new KilnException(where + ": xattr name \"" + EntryPath.printable(name) + "\" is too long for EROFS");
-        if (value.length > 0xFFFF) throw new KilnException(where + ": xattr \"" + EntryPath.printable(name) + "\" value exceeds 65535 bytes");
-        return new XattrEntry(index, s, value);
+        byte[] s = name.substring(Xattr.prefix(index).length()).getBytes(StandardCharsets.UTF_8);
+        if (s.length > Xattr.MAX_NAME_LEN) throw new KilnException(where + ": xattr name \"" + EntryPath.printable(name) + "\" is too long for EROFS");
+        if (value.length > Xattr.MAX_VALUE_SIZE) throw new KilnException(where + ": xattr \"" + EntryPath.printable(name) + "\" value exceeds 65535 bytes");
+        return new Xattr.Entry(index, s, value);
     }
 
     /** First pass: counts each inode's xattrs (call once per inode, in inode order). */
@@ -106,18 +84,18 @@ final class XattrEncoder {
      */
     int layoutShared(int start) {
         int size = 0;
-        List<XattrEntry> entries = new ArrayList<>();
+        List<Xattr.Entry> entries = new ArrayList<>();
         for (Key k : firstUse) {
             if (k.uses < 2) continue;
-            XattrEntry e = entry(k.name, k.value, EntryPath.ROOT);
-            k.sharedId = (start + size) / 4;
+            Xattr.Entry e = entry(k.name, k.value, EntryPath.ROOT);
+            k.sharedId = (start + size) / Xattr.SHARED_ID_UNIT;
             size += e.size();
             entries.add(e);
         }
         sharedArea = new byte[size];
-        ByteBuffer b = ErofsFormat.littleEndian(sharedArea);
+        ByteBuffer b = Erofs.littleEndian(sharedArea);
         int off = 0;
-        for (XattrEntry e : entries) off += e.put(b, off);
+        for (Xattr.Entry e : entries) off += e.put(b, off);
         return start + size;
     }
 
@@ -130,29 +108,29 @@ final class XattrEncoder {
         if (x.isEmpty()) return null;
         int[] shared = new int[x.size()];
         int nShared = 0;
-        List<XattrEntry> inline = new ArrayList<>();
-        int size = XATTR_IBODY_HEADER_SIZE;
+        List<Xattr.Entry> inline = new ArrayList<>();
+        int size = IbodyHeader.SIZE;
         for (Map.Entry<String, byte[]> e : x.asMap().entrySet()) {
             Key k = keys.get(new Key(e.getKey(), e.getValue()));
             // h_shared_count is one byte: past 255 shared references the rest stay inline.
-            if (k != null && k.sharedId >= 0 && nShared < 255) {
+            if (k != null && k.sharedId >= 0 && nShared < Xattr.MAX_SHARED) {
                 shared[nShared++] = k.sharedId;
                 size += 4;
             } else {
-                XattrEntry en = entry(e.getKey(), e.getValue(), where);
+                Xattr.Entry en = entry(e.getKey(), e.getValue(), where);
                 inline.add(en);
                 size += en.size();
             }
         }
-        if ((size - XATTR_IBODY_HEADER_SIZE) / 4 + 1 > 0xFFFF) {
+        if (Xattr.icount(size) > 0xFFFF) {
             throw new KilnException(where + ": extended attributes too large for EROFS (" + size + " bytes)");
         }
         byte[] out = new byte[size];
-        ByteBuffer b = ErofsFormat.littleEndian(out);
-        new XattrIbodyHeader(nShared).put(b, 0);
-        int off = XATTR_IBODY_HEADER_SIZE;
-        for (int i = 0; i < nShared; i++, off += 4) b.putInt(off, shared[i]);
-        for (XattrEntry en : inline) off += en.put(b, off);
+        ByteBuffer b = Erofs.littleEndian(out);
+        new IbodyHeader(0, nShared).put(b, 0);
+        for (int i = 0; i < nShared; i++) b.putInt(IbodyHeader.sharedIdOffset(i), shared[i]);
+        int off = IbodyHeader.sharedIdOffset(nShared);
+        for (Xattr.Entry en : inline) off += en.put(b, off);
         return out;
     }
 
@@ -162,20 +140,15 @@ final class XattrEncoder {
      */
     static int[] ibodyBounds(Xattrs x, EntryPath where) {
         if (x.isEmpty()) return new int[] {0, 0};
-        int most = XATTR_IBODY_HEADER_SIZE;
+        int most = IbodyHeader.SIZE;
         int[] sizes = new int[x.size()];
         int i = 0;
         for (Map.Entry<String, byte[]> e : x.asMap().entrySet()) {
             sizes[i] = entry(e.getKey(), e.getValue(), where).size();
             most += sizes[i++];
         }
-        int least = XATTR_IBODY_HEADER_SIZE;
-        for (i = 0; i < sizes.length; i++) least += i < 255 ? Math.min(4, sizes[i]) : sizes[i];
+        int least = IbodyHeader.SIZE;
+        for (i = 0; i < sizes.length; i++) least += i < Xattr.MAX_SHARED ? Math.min(4, sizes[i]) : sizes[i];
         return new int[] {least, most};
-    }
-
-    /** {@code i_xattr_icount} for a body of {@code size} bytes; never 1 since a body has at least one entry. */
-    static int icount(int size) {
-        return size == 0 ? 0 : (size - XATTR_IBODY_HEADER_SIZE) / 4 + 1;
     }
 }

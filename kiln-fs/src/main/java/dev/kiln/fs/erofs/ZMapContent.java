@@ -1,10 +1,29 @@
 package dev.kiln.fs.erofs;
 
+import static dev.kiln.fs.erofs.format.LclusterIndex.D0_CBLKCNT;
+import static dev.kiln.fs.erofs.format.LclusterIndex.TYPE_HEAD1;
+import static dev.kiln.fs.erofs.format.LclusterIndex.TYPE_NONHEAD;
+import static dev.kiln.fs.erofs.format.LclusterIndex.TYPE_PLAIN;
+import static dev.kiln.fs.erofs.format.ZMap.ADVISE_BIG_PCLUSTER_1;
+import static dev.kiln.fs.erofs.format.ZMap.ADVISE_BIG_PCLUSTER_2;
+import static dev.kiln.fs.erofs.format.ZMap.ADVISE_COMPACTED_2B;
+import static dev.kiln.fs.erofs.format.ZMap.ADVISE_FRAGMENT_PCLUSTER;
+import static dev.kiln.fs.erofs.format.ZMap.ADVISE_INLINE_PCLUSTER;
+import static dev.kiln.fs.erofs.format.ZMap.ADVISE_INTERLACED_PCLUSTER;
+import static dev.kiln.fs.erofs.format.ZMap.COMPRESSION_LZ4;
+
 import dev.kiln.fs.Content;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.InodeCore;
+import dev.kiln.fs.erofs.format.LclusterIndex;
+import dev.kiln.fs.erofs.format.LclusterIndex.CompactEntry;
+import dev.kiln.fs.erofs.format.LclusterIndex.CompactPacks;
+import dev.kiln.fs.erofs.format.ZMap;
 import dev.kiln.fs.lz4.Lz4Decompressor;
 import dev.kiln.fs.lz4.Lz4Exception;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
@@ -18,21 +37,6 @@ import java.nio.file.Path;
  * block count (CBLKCNT) when big pclusters are on. So every index entry is decoded once.
  */
 final class ZMapContent extends ErofsContent {
-    static final int ADVISE_COMPACTED_2B = 0x1;
-    static final int ADVISE_BIG_PCLUSTER_1 = 0x2;
-    static final int ADVISE_BIG_PCLUSTER_2 = 0x4;
-    static final int ADVISE_INLINE_PCLUSTER = 0x8;
-    static final int ADVISE_INTERLACED_PCLUSTER = 0x10;
-    static final int ADVISE_FRAGMENT_PCLUSTER = 0x20;
-
-    static final int TYPE_PLAIN = 0, TYPE_HEAD1 = 1, TYPE_NONHEAD = 2, TYPE_HEAD2 = 3;
-    static final int D0_CBLKCNT = 0x800;
-    static final int ALG_LZ4 = 0;
-
-    /** The kernel's limits: a pcluster holds at most 1 MiB, an extent decodes to at most 12 MiB. */
-    static final int MAX_PCLUSTER = 1 << 20;
-    static final int MAX_EXTENT = 12 << 20;
-
     private final long imageSize;
     private final int blkszbits;
     private final boolean compact;
@@ -41,16 +45,16 @@ final class ZMapContent extends ErofsContent {
     private final boolean zeroPadding;
     private final long indexStart;
     private final long totalIdx;
-    // COMPACT layout: entries in 4-byte packs first, then 2-byte packs, then 4-byte packs again.
-    private final long initial4b, compacted2b;
+    /** Where each lcluster's entry lies in a COMPACT index; null for FULL indexes. */
+    private final CompactPacks packs;
     private final long idataPos;
     private final int idataSize;
     private final long fragmentOff;
     private final Content packed;
 
     private ZMapContent(Path image, String name, long nid, long size, long imageSize, int blkszbits, boolean compact,
-                        int advise, int[] algs, boolean zeroPadding, long indexStart, long totalIdx, long initial4b,
-                        long compacted2b, long idataPos, int idataSize, long fragmentOff, Content packed) {
+                        int advise, int[] algs, boolean zeroPadding, long indexStart, long totalIdx, CompactPacks packs,
+                        long idataPos, int idataSize, long fragmentOff, Content packed) {
         super(image, name, nid, size);
         this.imageSize = imageSize;
         this.blkszbits = blkszbits;
@@ -60,8 +64,7 @@ final class ZMapContent extends ErofsContent {
         this.zeroPadding = zeroPadding;
         this.indexStart = indexStart;
         this.totalIdx = totalIdx;
-        this.initial4b = initial4b;
-        this.compacted2b = compacted2b;
+        this.packs = packs;
         this.idataPos = idataPos;
         this.idataSize = idataSize;
         this.fragmentOff = fragmentOff;
@@ -78,25 +81,21 @@ final class ZMapContent extends ErofsContent {
     static Content create(ErofsReaderImage img, ErofsReaderInode inode, Content packed) throws IOException {
         long nid = inode.nid();
         long size = inode.size();
-        boolean compact = inode.layout() == ErofsReaderInode.LAYOUT_COMPRESSED_COMPACT;
-        long hpos = (inode.dataPos() + 7) & ~7L;
-        byte[] h = img.read(hpos, 8, "nid " + nid + ": compression map header");
-        int clusterbits = h[7] & 0xFF;
-        if ((clusterbits & 0x80) != 0) {
-            // The whole file lives in the packed inode; the other 63 bits are its offset there.
-            long off = ErofsReaderImage.i64(h, 0) & Long.MAX_VALUE;
-            return fragment(img, nid, size, packed, off);
-        }
+        boolean compact = inode.layout() == InodeCore.COMPRESSED_COMPACT;
+        long hpos = ZMap.headerPos(inode.dataPos());
+        ZMap.MapHeader h = ZMap.MapHeader.decode(img.buffer(hpos, ZMap.MapHeader.SIZE, "nid " + nid + ": compression map header"), 0);
+        if (h.wholeFileFragment()) return fragment(img, nid, size, packed, h.wholeFileFragmentOffset());
         if (size == 0) return Content.empty();
-        int advise = ErofsReaderImage.u16(h, 4);
-        int[] algs = {h[6] & 0x0F, (h[6] & 0xFF) >>> 4};
-        if (algs[0] != ALG_LZ4) throw img.error(nid, hpos, "unsupported compression algorithm " + algs[0] + " (only LZ4 is supported)");
-        if (img.has(ErofsReaderImage.INCOMPAT_COMPR_CFGS) && (img.u1 & 1 << ALG_LZ4) == 0) {
+        int advise = h.advise();
+        int[] algs = {h.algorithmHead1(), h.algorithmHead2()};
+        if (algs[0] != COMPRESSION_LZ4) throw img.error(nid, hpos, "unsupported compression algorithm " + algs[0] + " (only LZ4 is supported)");
+        if (img.has(Erofs.FEATURE_INCOMPAT_COMPR_CFGS) && (img.u1 & 1 << COMPRESSION_LZ4) == 0) {
             // With COMPR_CFGS the superblock lists the algorithms in use; the kernel refuses others.
             throw img.error(nid, hpos, "LZ4 is not among the superblock's compression algorithms (0x" + Integer.toHexString(img.u1) + ")");
         }
-        if ((clusterbits & 0x0F) != 0) {
-            throw img.error(nid, hpos, "unsupported logical cluster size 2^" + (img.blkszbits + (clusterbits & 0x0F)));
+        int lclusterShift = h.clusterBits() & ZMap.CLUSTERBITS_MASK;
+        if (lclusterShift != 0) {
+            throw img.error(nid, hpos, "unsupported logical cluster size 2^" + (img.blkszbits + lclusterShift));
         }
         if (compact && ((advise & ADVISE_BIG_PCLUSTER_1) != 0) != ((advise & ADVISE_BIG_PCLUSTER_2) != 0)) {
             throw img.error(nid, hpos, "big pcluster flags of compact indexes disagree");
@@ -106,29 +105,32 @@ final class ZMapContent extends ErofsContent {
         }
         int bits = img.blkszbits;
         long totalIdx = ((size - 1) >>> bits) + 1;
-        long indexStart, indexEnd, initial4b = 0, compacted2b = 0;
+        long indexStart, indexEnd;
+        CompactPacks packs = null;
         if (!compact) {
-            indexStart = hpos + 16;
-            if (totalIdx > (img.size - indexStart) / 8) throw img.error(nid, indexStart, "index of " + totalIdx + " lclusters runs past the end of the image");
-            indexEnd = indexStart + totalIdx * 8;
+            indexStart = hpos + LclusterIndex.FULL_INDEX_START;
+            if (totalIdx > (img.size - indexStart) / LclusterIndex.SIZE) throw img.error(nid, indexStart, "index of " + totalIdx + " lclusters runs past the end of the image");
+            indexEnd = indexStart + totalIdx * LclusterIndex.SIZE;
         } else {
-            if (bits > 12) throw img.error(nid, hpos, "compact indexes need a block size of at most 4096");
-            indexStart = hpos + 8;
-            initial4b = ((32 - indexStart % 32) / 4) & 7;
+            if (bits > CompactEntry.MIN_LOBITS) throw img.error(nid, hpos, "compact indexes need a block size of at most 4096");
+            indexStart = hpos + LclusterIndex.COMPACT_INDEX_START;
+            long initial4b = CompactPacks.initial4b(indexStart);
+            long compacted2b = 0;
             if ((advise & ADVISE_COMPACTED_2B) != 0 && initial4b < totalIdx) {
-                if (bits != 12) throw img.error(nid, hpos, "2-byte compact indexes need 4096-byte blocks");
-                compacted2b = (totalIdx - initial4b) / 16 * 16;
+                if (bits != CompactPacks.LCLUSTER_BITS_2B) throw img.error(nid, hpos, "2-byte compact indexes need 4096-byte blocks");
+                compacted2b = CompactPacks.compacted2b(totalIdx, initial4b);
             }
-            if (totalIdx > (img.size - indexStart) / 2) throw img.error(nid, indexStart, "index of " + totalIdx + " lclusters runs past the end of the image");
-            long lastPos = compactPos(indexStart, initial4b, compacted2b, totalIdx - 1);
-            int pack = packSize(indexStart, initial4b, compacted2b, totalIdx - 1);
-            indexEnd = (lastPos & -(long) pack) + pack;
+            if (totalIdx > (img.size - indexStart) / CompactPacks.ENTRY_2B) {
+                throw img.error(nid, indexStart, "index of " + totalIdx + " lclusters runs past the end of the image");
+            }
+            packs = new CompactPacks(indexStart, initial4b, compacted2b);
+            indexEnd = packs.end(totalIdx);
         }
         img.checkRange(indexStart, indexEnd - indexStart, "nid " + nid + ": compression index");
         long idataPos = -1;
         int idataSize = 0;
         if ((advise & ADVISE_INLINE_PCLUSTER) != 0) {
-            idataSize = ErofsReaderImage.u16(h, 2);
+            idataSize = h.idataSize();
             // The inline pcluster follows the index entry (or pack) of the last lcluster.
             idataPos = indexEnd;
             if (idataSize == 0 || (idataPos & (img.blockSize - 1)) + idataSize > img.blockSize) {
@@ -139,10 +141,10 @@ final class ZMapContent extends ErofsContent {
         long fragmentOff = -1;
         if ((advise & ADVISE_FRAGMENT_PCLUSTER) != 0) {
             if (packed == null) throw img.error(nid, hpos, "fragment tail without a packed inode");
-            fragmentOff = ErofsReaderImage.u32(h, 0);
+            fragmentOff = Integer.toUnsignedLong(h.fragmentOff());
         }
         return new ZMapContent(img.path, img.name, nid, size, img.size, bits, compact, advise, algs,
-                img.has(ErofsReaderImage.INCOMPAT_ZERO_PADDING), indexStart, totalIdx, initial4b, compacted2b,
+                img.has(Erofs.FEATURE_INCOMPAT_LZ4_0PADDING), indexStart, totalIdx, packs,
                 idataPos, idataSize, fragmentOff, packed);
     }
 
@@ -158,23 +160,11 @@ final class ZMapContent extends ErofsContent {
     /** The on-disk shape, for tests that check which layouts an image exercised. */
     String shape() {
         StringBuilder sb = new StringBuilder(compact ? "compact" : "full");
-        if ((advise & ADVISE_COMPACTED_2B) != 0 && compacted2b > 0) sb.append("+2b");
+        if ((advise & ADVISE_COMPACTED_2B) != 0 && packs != null && packs.compacted2b() > 0) sb.append("+2b");
         if ((advise & ADVISE_BIG_PCLUSTER_1) != 0) sb.append("+big");
         if ((advise & ADVISE_INLINE_PCLUSTER) != 0) sb.append("+inline");
         if ((advise & ADVISE_FRAGMENT_PCLUSTER) != 0) sb.append("+fragment");
         return sb.toString();
-    }
-
-    /** Byte position of the compact entry of {@code lcn}. */
-    private static long compactPos(long ebase, long initial4b, long compacted2b, long lcn) {
-        if (lcn < initial4b) return ebase + lcn * 4;
-        long rest = lcn - initial4b;
-        if (rest < compacted2b) return ebase + initial4b * 4 + rest * 2;
-        return ebase + initial4b * 4 + compacted2b * 2 + (rest - compacted2b) * 4;
-    }
-
-    private static int packSize(long ebase, long initial4b, long compacted2b, long lcn) {
-        return lcn >= initial4b && lcn - initial4b < compacted2b ? 32 : 8;
     }
 
     @Override
@@ -193,6 +183,7 @@ final class ZMapContent extends ErofsContent {
 
     private final class ExtentStream extends Stream {
         private final byte[] window;
+        private final ByteBuffer windowBuf;
         private long windowStart = -1, windowEnd = -1;
         private final Entry e = new Entry();
         private final int bs = 1 << blkszbits;
@@ -207,6 +198,7 @@ final class ZMapContent extends ErofsContent {
         ExtentStream(FileChannel ch) {
             super(ch);
             window = new byte[bs];
+            windowBuf = Erofs.littleEndian(window);
         }
 
         /** Bytes of the index, read a block at a time; entries and packs never cross blocks. */
@@ -234,40 +226,33 @@ final class ZMapContent extends ErofsContent {
         }
 
         private void decodeFull(long lcn) throws IOException {
-            long at = indexStart + lcn * 8;
-            int o = indexBytes(at, 8);
-            int di = ErofsReaderImage.u16(window, o);
-            e.type = di & 3;
-            e.partialRef = (di & 0x8000) != 0;
+            long at = indexStart + lcn * LclusterIndex.SIZE;
+            LclusterIndex x = LclusterIndex.decode(windowBuf, indexBytes(at, LclusterIndex.SIZE));
+            e.type = x.type();
+            e.partialRef = x.partialRef();
             e.cblkcnt = -1;
             if (e.type == TYPE_NONHEAD) {
-                int d0 = ErofsReaderImage.u16(window, o + 4);
+                int d0 = x.delta0();
                 e.lo = d0;
                 if ((d0 & D0_CBLKCNT) != 0) e.cblkcnt = d0 & ~D0_CBLKCNT;
             } else {
-                e.lo = ErofsReaderImage.u16(window, o + 2);
-                e.pblk = ErofsReaderImage.u32(window, o + 4);
+                e.lo = x.clusterOfs();
+                e.pblk = Integer.toUnsignedLong(x.blkAddr());
             }
         }
 
         private void decodeCompact(long lcn) throws IOException {
-            long at = compactPos(indexStart, initial4b, compacted2b, lcn);
-            int pack = packSize(indexStart, initial4b, compacted2b, lcn);
-            int vcnt = pack == 32 ? 16 : 2;
-            int shift = pack == 32 ? 1 : 2;
-            long packStart = at & -(long) pack;
-            int base = indexBytes(packStart, pack);
-            int i = (int) ((at - packStart) >>> shift);
-            int encodebits = (pack - 4) * 8 / vcnt;
-            int lobits = Math.max(blkszbits, 12);
-            int v = bitsAt(base, encodebits * i);
-            int lo = v & ((1 << lobits) - 1);
-            e.type = (v >>> lobits) & 3;
+            int pack = packs.packSize(lcn);
+            int base = indexBytes(packs.packStart(lcn), pack);
+            int i = packs.slot(lcn);
+            int lobits = CompactEntry.lobits(blkszbits);
+            CompactEntry c = CompactEntry.decode(windowBuf, base, pack, i, lobits);
+            e.type = c.type();
             e.partialRef = false;
             e.cblkcnt = -1;
-            e.lo = lo;
+            e.lo = c.lo();
             if (e.type == TYPE_NONHEAD) {
-                if ((lo & D0_CBLKCNT) != 0) e.cblkcnt = lo & ~D0_CBLKCNT;
+                if ((e.lo & D0_CBLKCNT) != 0) e.cblkcnt = e.lo & ~D0_CBLKCNT;
                 return;
             }
             // A head's block address is the pack's base plus the blocks of the pclusters that
@@ -277,9 +262,9 @@ final class ZMapContent extends ErofsContent {
             int k = i;
             while (k > 0) {
                 k--;
-                int w = bitsAt(base, encodebits * k);
-                int wlo = w & ((1 << lobits) - 1);
-                int wtype = (w >>> lobits) & 3;
+                CompactEntry w = CompactEntry.decode(windowBuf, base, pack, k, lobits);
+                int wlo = w.lo();
+                int wtype = w.type();
                 if (!big) {
                     if (wtype == TYPE_NONHEAD) k -= wlo;
                     if (k >= 0) nblk++;
@@ -296,11 +281,7 @@ final class ZMapContent extends ErofsContent {
                     nblk++;
                 }
             }
-            e.pblk = ErofsReaderImage.u32(window, base + pack - 4) + nblk;
-        }
-
-        private int bitsAt(int base, int bitPos) {
-            return ErofsReaderImage.i32(window, base + bitPos / 8) >>> (bitPos & 7);
+            e.pblk = Integer.toUnsignedLong(CompactEntry.packBlkAddr(windowBuf, base, pack)) + nblk;
         }
 
         // The extent found by scanExtent(), not yet produced or skipped.
@@ -331,7 +312,7 @@ final class ZMapContent extends ErofsContent {
             }
             long nextLa = j < totalIdx ? (j << blkszbits) + e.lo : size;
             long llen = Math.min(nextLa, size) - headLa;
-            if (llen <= 0 || llen > MAX_EXTENT) throw error("extent at " + headLa + " has impossible length " + llen);
+            if (llen <= 0 || llen > ZMap.PCLUSTER_MAX_DSIZE) throw error("extent at " + headLa + " has impossible length " + llen);
             extLen = llen;
             extTail = nextLa >= size;
             extNonheadFollows = nonheadFollows;
@@ -384,7 +365,7 @@ final class ZMapContent extends ErofsContent {
 
         private void produce(long llenL, boolean tail, boolean nonheadFollows, int cblk) throws IOException {
             int llen = (int) llenL;
-            if (buf.length < llen) buf = new byte[Math.max(llen, Math.min(MAX_EXTENT, buf.length * 2))];
+            if (buf.length < llen) buf = new byte[Math.max(llen, Math.min(ZMap.PCLUSTER_MAX_DSIZE, buf.length * 2))];
             pos = 0;
             limit = llen;
             if (tail && (advise & ADVISE_FRAGMENT_PCLUSTER) != 0) {
@@ -414,7 +395,7 @@ final class ZMapContent extends ErofsContent {
                     blocks = cblk;
                 }
                 plen = (int) Math.min(Integer.MAX_VALUE, blocks << blkszbits);
-                if (blocks == 0 || plen > MAX_PCLUSTER) throw extentError(": pcluster of " + blocks + " blocks");
+                if (blocks == 0 || plen > ZMap.PCLUSTER_MAX_SIZE) throw extentError(": pcluster of " + blocks + " blocks");
                 pa = headPblk << blkszbits;
                 if (pa + plen > imageSize) {
                     throw extentError(": pcluster at block " + headPblk + " (" + plen + " bytes) runs past the end of the image");
@@ -437,7 +418,7 @@ final class ZMapContent extends ErofsContent {
                 return;
             }
             int alg = algs[headType == TYPE_HEAD1 ? 0 : 1];
-            if (alg != ALG_LZ4) throw extentError(": unsupported compression algorithm " + alg + " (only LZ4 is supported)");
+            if (alg != COMPRESSION_LZ4) throw extentError(": unsupported compression algorithm " + alg + " (only LZ4 is supported)");
             int start = 0;
             if (zeroPadding) {
                 // The block is right-aligned in its pcluster; the kernel looks for its start in the first block only.

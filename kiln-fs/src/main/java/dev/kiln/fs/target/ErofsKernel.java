@@ -1,9 +1,20 @@
 package dev.kiln.fs.target;
 
+import static dev.kiln.fs.erofs.format.Erofs.FEATURE_INCOMPAT_48BIT;
+import static dev.kiln.fs.erofs.format.Erofs.FEATURE_INCOMPAT_BIG_PCLUSTER;
+import static dev.kiln.fs.erofs.format.Erofs.FEATURE_INCOMPAT_CHUNKED_FILE;
+import static dev.kiln.fs.erofs.format.Erofs.FEATURE_INCOMPAT_DEVICE_TABLE;
+import static dev.kiln.fs.erofs.format.Erofs.FEATURE_INCOMPAT_FRAGMENTS;
+import static dev.kiln.fs.erofs.format.Erofs.FEATURE_INCOMPAT_METABOX;
+import static dev.kiln.fs.erofs.format.Erofs.FEATURE_INCOMPAT_XATTR_PREFIXES;
+import static dev.kiln.fs.erofs.format.Erofs.FEATURE_INCOMPAT_ZTAILPACKING;
+
 import dev.kiln.fs.FormatException;
+import dev.kiln.fs.erofs.format.Erofs;
+import dev.kiln.fs.erofs.format.SuperBlock;
+import dev.kiln.fs.erofs.format.ZMap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -27,35 +38,38 @@ public record ErofsKernel(int major, int minor, List<String> reasons) {
     }
 
     public static ErofsKernel of(Path image) throws IOException {
-        ByteBuffer sb = ByteBuffer.allocate(128).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] raw = new byte[SuperBlock.SIZE];
+        ByteBuffer buf = ByteBuffer.wrap(raw);
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
-            while (sb.hasRemaining()) {
-                if (ch.read(sb, 1024 + sb.position()) < 0) throw new FormatException(image + ": too short for an EROFS superblock");
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, SuperBlock.OFFSET + buf.position()) < 0) throw new FormatException(image + ": too short for an EROFS superblock");
             }
         }
-        if (sb.getInt(0) != 0xE0F5E1E2) throw new FormatException(image + ": offset 1024: no EROFS superblock magic");
-        return of(sb.get(0x0C) & 0xff, sb.getInt(0x50), sb.getShort(0x54) & 0xffff);
+        SuperBlock sb = SuperBlock.decode(Erofs.littleEndian(raw), 0);
+        if (sb.magic() != Erofs.MAGIC) throw new FormatException(image + ": offset " + SuperBlock.OFFSET + ": no EROFS superblock magic");
+        return of(sb.blkszbits(), sb.featureIncompat(), sb.u1());
     }
 
     /** From the raw fields: blkszbits, feature_incompat and u1 (algorithm bitmap when COMPR_CFGS is set). */
     public static ErofsKernel of(int blkszbits, int incompat, int u1) {
         List<Rule> rules = new ArrayList<>();
         rules.add(new Rule(5, 4, "EROFS core format"));
-        if ((incompat & 0x02) != 0) {
+        if ((incompat & FEATURE_INCOMPAT_BIG_PCLUSTER) != 0) {
             rules.add(new Rule(5, 13, "big pclusters / compression configs"));
-            if ((u1 & 0x2) != 0) rules.add(new Rule(5, 16, "MicroLZMA compression"));
-            if ((u1 & 0x4) != 0) rules.add(new Rule(6, 6, "DEFLATE compression"));
-            if ((u1 & 0x8) != 0) rules.add(new Rule(6, 10, "Zstandard compression"));
+            if ((u1 & 1 << ZMap.COMPRESSION_LZMA) != 0) rules.add(new Rule(5, 16, "MicroLZMA compression"));
+            if ((u1 & 1 << ZMap.COMPRESSION_DEFLATE) != 0) rules.add(new Rule(6, 6, "DEFLATE compression"));
+            if ((u1 & 1 << ZMap.COMPRESSION_ZSTD) != 0) rules.add(new Rule(6, 10, "Zstandard compression"));
         }
-        if ((incompat & 0x04) != 0) rules.add(new Rule(5, 15, "chunk-based files"));
-        if ((incompat & 0x08) != 0) rules.add(new Rule(5, 16, "device table / second compression head"));
-        if ((incompat & 0x10) != 0) rules.add(new Rule(5, 17, "ztailpacking"));
-        if ((incompat & 0x20) != 0) rules.add(new Rule(6, 1, "fragments / dedupe"));
-        if ((incompat & 0x40) != 0) rules.add(new Rule(6, 4, "long xattr name prefixes"));
-        if ((incompat & 0x80) != 0) rules.add(new Rule(6, 15, "48-bit block addressing"));
-        if ((incompat & 0x100) != 0) rules.add(new Rule(6, 17, "metadata box"));
-        if ((incompat & ~0x1FF) != 0) rules.add(new Rule(99, 0, "unknown incompatible features 0x" + Integer.toHexString(incompat & ~0x1FF)));
-        if (blkszbits != 12) rules.add(new Rule(6, 4, "block size " + (1 << Math.min(blkszbits, 30)) + " (only 4096 before 6.4)"));
+        if ((incompat & FEATURE_INCOMPAT_CHUNKED_FILE) != 0) rules.add(new Rule(5, 15, "chunk-based files"));
+        if ((incompat & FEATURE_INCOMPAT_DEVICE_TABLE) != 0) rules.add(new Rule(5, 16, "device table / second compression head"));
+        if ((incompat & FEATURE_INCOMPAT_ZTAILPACKING) != 0) rules.add(new Rule(5, 17, "ztailpacking"));
+        if ((incompat & FEATURE_INCOMPAT_FRAGMENTS) != 0) rules.add(new Rule(6, 1, "fragments / dedupe"));
+        if ((incompat & FEATURE_INCOMPAT_XATTR_PREFIXES) != 0) rules.add(new Rule(6, 4, "long xattr name prefixes"));
+        if ((incompat & FEATURE_INCOMPAT_48BIT) != 0) rules.add(new Rule(6, 15, "48-bit block addressing"));
+        if ((incompat & FEATURE_INCOMPAT_METABOX) != 0) rules.add(new Rule(6, 17, "metadata box"));
+        int known = (FEATURE_INCOMPAT_METABOX << 1) - 1; // every bit up to the newest feature above
+        if ((incompat & ~known) != 0) rules.add(new Rule(99, 0, "unknown incompatible features 0x" + Integer.toHexString(incompat & ~known)));
+        if (blkszbits != Erofs.BLOCK_SIZE_BITS) rules.add(new Rule(6, 4, "block size " + (1 << Math.min(blkszbits, 30)) + " (only 4096 before 6.4)"));
         rules.sort((a, b) -> a.major != b.major ? Integer.compare(b.major, a.major) : Integer.compare(b.minor, a.minor));
         Rule top = rules.getFirst();
         List<String> reasons = new ArrayList<>();

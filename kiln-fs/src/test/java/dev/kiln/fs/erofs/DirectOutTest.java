@@ -1,6 +1,6 @@
 package dev.kiln.fs.erofs;
 
-import static dev.kiln.fs.erofs.ErofsFormat.BLOCK_SIZE;
+import static dev.kiln.fs.erofs.format.Erofs.BLOCK_SIZE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -2,6 +2,8 @@ package dev.kiln.fs.erofs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.fs.erofs.format.LclusterIndex;
+import dev.kiln.fs.erofs.format.ZMap;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.HexFormat;
@@ -13,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class ErofsWriterIndexTest {
     static String entry(byte[] body, int pad, int lcn) {
-        int off = pad + ErofsFormat.FULL_INDEX_START + lcn * 8;
+        int off = pad + LclusterIndex.FULL_INDEX_START + lcn * 8;
         return HexFormat.of().formatHex(body, off, off + 8);
     }
 
@@ -40,7 +42,7 @@ class ErofsWriterIndexTest {
         b.extent(40_000, 10, 2, false);
         byte[] body = b.finish();
         ByteBuffer h = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
-        assertThat(h.getShort(4 + 4)).isEqualTo((short) ErofsFormat.ADVISE_BIG_PCLUSTER_1);
+        assertThat(h.getShort(4 + 4)).isEqualTo((short) ZMap.ADVISE_BIG_PCLUSTER_1);
         assertThat(entry(body, 4, 0)).isEqualTo("0100000007000000");
         assertThat(entry(body, 4, 1)).isEqualTo("0200000003080d00"); // CBLKCNT | 3, 13 ahead
         assertThat(entry(body, 4, 2)).isEqualTo("0200000002000c00"); // 2 back, 12 ahead
