@@ -166,7 +166,8 @@ public final class ImageBuild {
         };
         // The writer may start on file data while the sources are read (EROFS compresses, or
         // copies uncompressed data to its place); it checks that work against the finished tree.
-        try (FileFeed feed = writer.feed(new Output(ch, file, progress, workers));
+        // Only a walk can feed it, so other sources (in-memory files above all) start nothing.
+        try (FileFeed feed = Sources.feeds(sources) ? writer.feed(new Output(ch, file, progress, workers)) : null;
              Tree tree = Sources.build(sources, excludes, mtime, owners, feed, temporaryDirectory, workers)) {
             progress.phase("sources read");
             findings.addAll(target.prepare(tree));

@@ -61,6 +61,11 @@ public final class Sources {
         return new ImageSource(p, f);
     }
 
+    /** Whether {@link #build} would tell a feed the files of {@code sources} (a single host source). */
+    public static boolean feeds(List<Source> sources) {
+        return sources.size() == 1 && sources.getFirst() instanceof HostSource;
+    }
+
     /** {@link #build(List, Excludes, MtimePolicy, Ownership, FileFeed, Path, Workers)} with each source's default owners, no feed, threads of its own. */
     public static Tree build(List<Source> sources, Excludes excludes, MtimePolicy mtime) throws IOException {
         return build(sources, excludes, mtime, null, null, null, Workers.defaults());
@@ -86,7 +91,7 @@ public final class Sources {
         Tree tree = new Tree(Metadata.IMPLIED_DIRECTORY.withMtime(mtime.impliedTime(), 0));
         Path tmp = temporaryDirectory != null ? temporaryDirectory : Path.of(System.getProperty("java.io.tmpdir"));
         try {
-            if (feed != null && sources.size() == 1 && sources.getFirst() instanceof HostSource h) {
+            if (feed != null && feeds(sources) && sources.getFirst() instanceof HostSource h) {
                 h.addTo(tree, excludes, owners != null ? owners : h.defaultOwnership(), withPolicy(feed, mtime), workers);
                 feed.end();
             } else {

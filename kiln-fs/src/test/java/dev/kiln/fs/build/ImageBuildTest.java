@@ -75,6 +75,21 @@ class ImageBuildTest {
     }
 
     @Test
+    void aBuildFromMemoryRunsNothingBesideTheCallingThread() throws IOException {
+        java.util.concurrent.atomic.AtomicInteger tasks = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor counting = task -> {
+            tasks.incrementAndGet();
+            Thread.ofPlatform().start(task);
+        };
+        for (String compression : new String[] {"none", "lz4", "lz4hc"}) {
+            ImageBuild.builder().source(rom()).format(ImageFormat.EROFS).compression(compression).executor(counting).build().toBytes();
+        }
+        ImageBuild.builder().source(rom()).format(ImageFormat.CPIO).executor(counting).build().toBytes();
+        // cpio's writer hands buffers to an output task; EROFS from memory, small files, needs none.
+        assertThat(tasks.get()).isEqualTo(1);
+    }
+
+    @Test
     void aTargetThatRefusesTheTreeLeavesNothingAtTheDestination() throws IOException {
         Path out = tmp.resolve("rom.erofs");
         ImageBuild b = ImageBuild.builder().source(rom()).format(ImageFormat.EROFS).target(Target.UNIKRAFT).build();
