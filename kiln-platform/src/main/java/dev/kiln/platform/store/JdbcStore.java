@@ -1,0 +1,263 @@
+package dev.kiln.platform.store;
+
+import dev.kiln.fs.KilnException;
+import dev.kiln.platform.instance.Instance;
+import java.lang.reflect.Proxy;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+
+/**
+ * The store on JDBC through JDBI, for SQLite and PostgreSQL, with the schema kept by Flyway
+ * (one migration directory per dialect, since SQLite's ALTER TABLE is limited).
+ *
+ * <p>SQLite: one connection, in WAL mode, used by one thread at a time (SQLite has a single
+ * writer anyway, and its JNI calls pin virtual threads, so a queue of one is the honest
+ * shape). PostgreSQL: a small fixed pool. An instance's row is its JSON {@code body} plus the
+ * columns that are looked up or unique (uuid, name, state, creation order), so the model can
+ * grow without a migration per field.
+ */
+public final class JdbcStore implements Store {
+    private final Jdbi jdbi;
+    private final BlockingQueue<Connection> pool;
+    private final List<Connection> all;
+    private final String describe;
+    private final boolean sqlite;
+
+    private JdbcStore(List<Connection> connections, String describe, boolean sqlite) {
+        this.all = List.copyOf(connections);
+        this.pool = new ArrayBlockingQueue<>(connections.size(), false, connections);
+        this.describe = describe;
+        this.sqlite = sqlite;
+        this.jdbi = Jdbi.create(this::borrow);
+    }
+
+    /** The SQLite database {@code file}, created and migrated as needed. */
+    public static JdbcStore sqlite(Path file) {
+        String url = "jdbc:sqlite:" + file.toAbsolutePath();
+        migrate(url, null, null, "classpath:db/sqlite");
+        try {
+            Connection c = DriverManager.getConnection(url);
+            try (Statement s = c.createStatement()) {
+                // WAL: readers do not block the writer; NORMAL: a commit survives a crash of the
+                // process (kill -9), only an OS crash can lose the last ones.
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=NORMAL");
+                s.execute("PRAGMA busy_timeout=5000");
+                s.execute("PRAGMA foreign_keys=ON");
+            }
+            return new JdbcStore(List.of(c), "sqlite:" + file, true);
+        } catch (SQLException e) {
+            throw new KilnException("database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * PostgreSQL at {@code url}: {@code postgresql://[user[:password]@]host[:port]/database}
+     * (or a {@code jdbc:postgresql:} URL); the schema is created and migrated as needed.
+     */
+    public static JdbcStore postgresql(String url, int connections) {
+        String jdbc;
+        String user = null, password = null;
+        if (url.startsWith("jdbc:postgresql:")) {
+            jdbc = url;
+        } else {
+            URI u = URI.create(url);
+            if (!"postgresql".equals(u.getScheme()) && !"postgres".equals(u.getScheme())) {
+                throw new KilnException("database URL \"" + url + "\": expected postgresql://[user[:password]@]host[:port]/database");
+            }
+            if (u.getRawUserInfo() != null) {
+                String[] ui = u.getRawUserInfo().split(":", 2);
+                user = URLDecoder.decode(ui[0], StandardCharsets.UTF_8);
+                if (ui.length > 1) password = URLDecoder.decode(ui[1], StandardCharsets.UTF_8);
+            }
+            jdbc = "jdbc:postgresql://" + u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : "") + u.getRawPath()
+                    + (u.getRawQuery() != null ? "?" + u.getRawQuery() : "");
+        }
+        migrate(jdbc, user, password, "classpath:db/postgresql");
+        Properties p = new Properties();
+        if (user != null) p.setProperty("user", user);
+        if (password != null) p.setProperty("password", password);
+        List<Connection> cs = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < connections; i++) cs.add(DriverManager.getConnection(jdbc, p));
+        } catch (SQLException e) {
+            for (Connection c : cs) closeQuietly(c);
+            throw new KilnException("database " + url.replaceAll(":[^:@/]*@", ":***@") + ": " + e.getMessage(), e);
+        }
+        return new JdbcStore(cs, "postgresql:" + jdbc.substring("jdbc:postgresql:".length()), false);
+    }
+
+    private static void migrate(String url, String user, String password, String location) {
+        try {
+            Flyway.configure().dataSource(url, user, password).locations(location).load().migrate();
+        } catch (RuntimeException e) {
+            throw new KilnException("database " + url + ": migrating the schema failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** A pooled connection whose close gives it back. */
+    private Connection borrow() throws SQLException {
+        Connection c;
+        try {
+            c = pool.poll(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for a database connection");
+        }
+        if (c == null) throw new SQLException("no database connection free for 30 s");
+        Connection real = c;
+        boolean[] returned = {false};
+        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class}, (proxy, m, args) -> {
+            if (m.getName().equals("close")) {
+                if (!returned[0]) {
+                    returned[0] = true;
+                    if (!real.getAutoCommit()) {
+                        real.rollback();
+                        real.setAutoCommit(true);
+                    }
+                    pool.add(real);
+                }
+                return null;
+            }
+            if (m.getName().equals("isClosed")) return returned[0];
+            try {
+                return m.invoke(real, args);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+            }
+        });
+    }
+
+    @Override
+    public boolean insert(Instance i) {
+        try {
+            return jdbi.inTransaction(h -> {
+                if (h.createQuery("SELECT count(*) FROM instances WHERE name = :n").bind("n", i.name()).mapTo(Integer.class).one() > 0) {
+                    return false;
+                }
+                h.createUpdate("INSERT INTO instances (uuid, name, image, state, created_at, created_seq, memory_mb, vcpus, restart_policy, body, version)"
+                                + " VALUES (:uuid, :name, :image, :state, :created, :seq, :mem, :vcpus, :rp, :body, :version)")
+                        .bind("uuid", i.uuid().toString()).bind("name", i.name()).bind("image", i.image()).bind("state", i.state().wire())
+                        .bind("created", i.createdAt().toString()).bind("seq", i.createdSeq()).bind("mem", i.memoryMb())
+                        .bind("vcpus", i.vcpus()).bind("rp", i.restartPolicy().wire()).bind("body", InstanceCodec.encode(i))
+                        .bind("version", i.version()).execute();
+                return true;
+            });
+        } catch (UnableToExecuteStatementException e) {
+            // A concurrent insert of the same name won the unique constraint.
+            if (isUniqueViolation(e)) return false;
+            throw e;
+        }
+    }
+
+    private static boolean isUniqueViolation(Exception e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && ("23505".equals(s.getSQLState()) || String.valueOf(s.getMessage()).contains("UNIQUE"))) return true;
+        }
+        return false;
+    }
+
+    @Override
+    public Optional<Instance> byUuid(UUID uuid) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT body FROM instances WHERE uuid = :u").bind("u", uuid.toString())
+                .mapTo(String.class).findOne().map(InstanceCodec::decode));
+    }
+
+    @Override
+    public Optional<Instance> byName(String name) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT body FROM instances WHERE name = :n").bind("n", name)
+                .mapTo(String.class).findOne().map(InstanceCodec::decode));
+    }
+
+    @Override
+    public List<Instance> list(long afterSeq, int limit) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT body FROM instances WHERE created_seq > :a ORDER BY created_seq"
+                        + (limit > 0 ? " LIMIT " + limit : ""))
+                .bind("a", afterSeq).mapTo(String.class).map(InstanceCodec::decode).list());
+    }
+
+    @Override
+    public int count() {
+        return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM instances").mapTo(Integer.class).one());
+    }
+
+    @Override
+    public Optional<Instance> update(Instance i) {
+        Instance next = i.withVersion(i.version() + 1);
+        int n = jdbi.withHandle(h -> h.createUpdate("UPDATE instances SET image = :image, state = :state, memory_mb = :mem, vcpus = :vcpus,"
+                        + " body = :body, version = :nv WHERE uuid = :uuid AND version = :v")
+                .bind("image", next.image()).bind("state", next.state().wire()).bind("mem", next.memoryMb()).bind("vcpus", next.vcpus())
+                .bind("body", InstanceCodec.encode(next)).bind("nv", next.version()).bind("uuid", next.uuid().toString())
+                .bind("v", i.version()).execute());
+        return n == 1 ? Optional.of(next) : Optional.empty();
+    }
+
+    @Override
+    public boolean delete(UUID uuid) {
+        return jdbi.withHandle(h -> h.createUpdate("DELETE FROM instances WHERE uuid = :u").bind("u", uuid.toString()).execute()) == 1;
+    }
+
+    @Override
+    public long nextSeq() {
+        return jdbi.inTransaction(h -> {
+            long next = h.createQuery("SELECT value FROM settings WHERE key = 'seq'").mapTo(String.class).findOne().map(Long::parseLong).orElse(0L) + 1;
+            upsert(h, "seq", Long.toString(next));
+            return next;
+        });
+    }
+
+    @Override
+    public Optional<String> setting(String key) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT value FROM settings WHERE key = :k").bind("k", key).mapTo(String.class).findOne());
+    }
+
+    @Override
+    public void setting(String key, String value) {
+        jdbi.useTransaction(h -> upsert(h, key, value));
+    }
+
+    private void upsert(Handle h, String key, String value) {
+        h.createUpdate("INSERT INTO settings (key, value) VALUES (:k, :v) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind("k", key).bind("v", value).execute();
+    }
+
+    @Override
+    public String describe() {
+        return describe;
+    }
+
+    /** Whether this is the embedded SQLite store. */
+    public boolean embedded() {
+        return sqlite;
+    }
+
+    @Override
+    public void close() {
+        for (Connection c : all) closeQuietly(c);
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // closing at shutdown: nothing left to do with the error
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.kiln.platform.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.platform.instance.Instance;
+import dev.kiln.platform.instance.InstanceState;
+import dev.kiln.platform.instance.RestartPolicy;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The same store contract on SQLite and on a real PostgreSQL. */
+class StoreTest {
+    static Postgres pg;
+    @TempDir static Path tmp;
+
+    @BeforeAll
+    static void postgres() throws Exception {
+        pg = Postgres.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (pg != null) pg.close();
+    }
+
+    private static int databases;
+
+    static JdbcStore open(String kind) throws Exception {
+        return kind.equals("sqlite") ? JdbcStore.sqlite(tmp.resolve("db" + databases++ + ".sqlite"))
+                : JdbcStore.postgresql(pg.newDatabase("t" + databases++), 4);
+    }
+
+    static Instance instance(String name, long seq) {
+        return new Instance(UUID.randomUUID(), name, "oci:x@sha256:" + "0".repeat(64), InstanceState.STOPPED, Instant.parse("2026-12-06T10:00:00Z"),
+                seq, 128, 1, List.of("a", "b c"), new TreeMap<>(Map.of("K", "V")), RestartPolicy.NEVER, Set.of("delete-on-stop"),
+                0, 0, null, null, null, null, null, null, List.of(new Instance.Service(8080, 80, "tcp")), 1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void instancesRoundTripAndUpdatesCheckTheirVersion(String kind) throws Exception {
+        try (JdbcStore s = open(kind)) {
+            Instance a = instance("web", s.nextSeq());
+            assertThat(s.insert(a)).isTrue();
+            assertThat(s.insert(instance("web", s.nextSeq()))).as("names are unique").isFalse();
+            assertThat(s.byUuid(a.uuid())).contains(a);
+            assertThat(s.byName("web")).contains(a);
+            Instance running = s.update(a.withState(InstanceState.RUNNING)).orElseThrow();
+            assertThat(running.version()).isEqualTo(2);
+            assertThat(s.update(a.withState(InstanceState.STOPPING))).as("a stale version is refused").isEmpty();
+            assertThat(s.byName("web").orElseThrow().state()).isEqualTo(InstanceState.RUNNING);
+            for (int i = 0; i < 5; i++) s.insert(instance("n" + i, s.nextSeq()));
+            List<Instance> page = s.list(0, 3);
+            assertThat(page).extracting(Instance::name).containsExactly("web", "n0", "n1");
+            assertThat(s.list(page.getLast().createdSeq(), 0)).extracting(Instance::name).containsExactly("n2", "n3", "n4");
+            assertThat(s.count()).isEqualTo(6);
+            assertThat(s.delete(a.uuid())).isTrue();
+            assertThat(s.byUuid(a.uuid())).isEmpty();
+            s.setting("token", "x");
+            s.setting("token", "y");
+            assertThat(s.setting("token")).contains("y");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void concurrentCreatesOfOneNameMakeExactlyOne(String kind) throws Exception {
+        try (JdbcStore s = open(kind)) {
+            ExecutorService e = Executors.newFixedThreadPool(16);
+            List<Future<Boolean>> fs = new ArrayList<>();
+            for (int i = 0; i < 64; i++) fs.add(e.submit(() -> s.insert(instance("same", s.nextSeq()))));
+            int won = 0;
+            for (Future<Boolean> f : fs) if (f.get()) won++;
+            e.shutdown();
+            assertThat(won).isEqualTo(1);
+            assertThat(s.count()).isEqualTo(1);
+        }
+    }
+}
