@@ -45,7 +45,9 @@ public sealed interface ImageReference {
             if (!REPOSITORY.matcher(repository).matches()) {
                 throw new OciException("repository \"" + repository + "\": lowercase letters, digits and separators (. _ __ - /) only");
             }
-            if (tag != null) OciLayout.checkTag(tag);
+            if (tag != null && !tag.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")) {
+                throw new OciException("tag \"" + tag + "\": letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'");
+            }
             if (tag == null && digest == null) tag = "latest";
         }
 
@@ -112,13 +114,19 @@ public sealed interface ImageReference {
         }
     }
 
-    /** A path with an optional {@code :TAG} after it (the last colon, when what follows is a tag). */
+    /**
+     * A path with an optional {@code :REF} after it, split at the first colon as skopeo splits
+     * it (a path holds no colon; a reference may, as in {@code app:latest}).
+     */
     record PathAndTag(Path path, String tag) {
         static PathAndTag split(String s, String given) {
             if (s.isEmpty()) throw new OciException("\"" + given + "\": no path");
-            int colon = s.lastIndexOf(':');
-            if (colon > 0 && s.substring(colon + 1).matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")) {
-                return new PathAndTag(Path.of(s.substring(0, colon)), s.substring(colon + 1));
+            int colon = s.indexOf(':');
+            if (colon == 0) throw new OciException("\"" + given + "\": no path before ':'");
+            if (colon > 0) {
+                String tag = s.substring(colon + 1);
+                OciLayout.checkTag(tag);
+                return new PathAndTag(Path.of(s.substring(0, colon)), tag);
             }
             return new PathAndTag(Path.of(s), null);
         }

@@ -189,12 +189,19 @@ public final class OciLayout {
         return removed[0];
     }
 
-    /** A tag as OCI allows it in a reference: {@code [A-Za-z0-9_][A-Za-z0-9._-]{0,127}}. */
+    /**
+     * A name for an image in a layout, as the image-layout spec's {@code ref.name} grammar allows:
+     * components of letters and digits joined by {@code - . _ : @ + /} or {@code --}, so both a
+     * plain tag ({@code v1}) and a name with its tag ({@code app:latest}, {@code lib/app:1.0}) fit.
+     */
     public static void checkTag(String tag) {
-        if (tag == null || !tag.matches("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")) {
-            throw new OciException("tag \"" + tag + "\": letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'");
+        if (tag == null || tag.length() > 255 || !REF_NAME_GRAMMAR.matcher(tag).matches()) {
+            throw new OciException("tag \"" + tag + "\": letters and digits, joined by - . _ : @ + / (at most 255), as an OCI layout's ref.name");
         }
     }
+
+    private static final java.util.regex.Pattern REF_NAME_GRAMMAR =
+            java.util.regex.Pattern.compile("[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*");
 
     private void updateIndex(UnaryOperator<List<Descriptor>> change) throws IOException {
         try (FileChannel lock = FileChannel.open(dir.resolve(".index.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

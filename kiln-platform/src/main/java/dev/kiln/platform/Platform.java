@@ -1,0 +1,84 @@
+package dev.kiln.platform;
+
+import dev.kiln.platform.api.ApiServer;
+import dev.kiln.platform.image.ImageCatalog;
+import dev.kiln.platform.instance.InstanceService;
+import dev.kiln.platform.instance.MemoryRule;
+import dev.kiln.platform.store.JdbcStore;
+import dev.kiln.platform.store.Store;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.Set;
+
+/**
+ * kiln serve, wired: the data directory (the SQLite database unless another is given, the image
+ * store, the API token), the services and the HTTP server. Constructors for wiring, no
+ * container; {@link #close} stops everything it started.
+ *
+ * @param token     the API token clients send (created on first start, kept in {@code DATA/token}, mode 0600)
+ * @param firstStart whether this start created the token (the CLI then says how to use it)
+ */
+public record Platform(Path data, Store store, ImageCatalog images, InstanceService instances, ApiServer api, String token,
+                       boolean firstStart) implements AutoCloseable {
+
+    /** What {@code kiln serve} takes. {@code database}: null for SQLite in the data directory, else a PostgreSQL URL. */
+    public record Options(Path data, String database, String host, int port) {}
+
+    public static Platform start(Options o) throws IOException {
+        Path data = Files.createDirectories(o.data());
+        Store store = o.database() == null ? JdbcStore.sqlite(data.resolve("kiln.db")) : JdbcStore.postgresql(o.database(), 8);
+        try {
+            ImageCatalog images = ImageCatalog.open(data.resolve("images"));
+            InstanceService instances = new InstanceService(store, images, MemoryRule.DEFAULT, Clock.systemUTC());
+            Path tokenFile = data.resolve("token");
+            boolean first = false;
+            String token;
+            if (Files.isRegularFile(tokenFile) && store.setting("token_sha256").isPresent()) {
+                token = Files.readString(tokenFile).strip();
+            } else {
+                token = newToken();
+                writePrivate(tokenFile, token + "\n");
+                first = true;
+            }
+            store.setting("token_sha256", ApiServer.tokenHash(token));
+            ApiServer api = ApiServer.start(instances, token, o.host(), o.port());
+            return new Platform(data, store, images, instances, api, token, first);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private static String newToken() {
+        byte[] b = new byte[32];
+        new SecureRandom().nextBytes(b);
+        return "kiln_" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    }
+
+    /** Written 0600 from the start (not chmod'ed after), through a temporary renamed into place. */
+    private static void writePrivate(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(Set.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                java.nio.file.attribute.PosixFilePermission.OWNER_WRITE)));
+        Files.writeString(tmp, text, StandardCharsets.UTF_8, StandardOpenOption.WRITE);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    public int port() {
+        return api.port();
+    }
+
+    @Override
+    public void close() {
+        api.close();
+        store.close();
+    }
+}
