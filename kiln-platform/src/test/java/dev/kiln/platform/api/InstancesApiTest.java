@@ -50,14 +50,17 @@ class InstancesApiTest {
         if (pg != null) pg.close();
     }
 
-    /** A platform with one image, "probe:latest", in its store. */
     static Platform platform(String db) throws Exception {
+        return platform(tmp, db.equals("sqlite") ? null : pg.newDatabase("api" + n));
+    }
+
+    /** A platform in {@code tmp} with one image, "probe:latest", in its store; {@code url} null for SQLite. */
+    static Platform platform(Path tmp, String url) throws Exception {
         Path data = tmp.resolve("data" + n++);
         Path kernel = Files.isRegularFile(KERNEL) ? KERNEL : Files.write(tmp.resolve("k" + n), new byte[4096]);
         PackRequest r = PackRequest.builder().kernel(kernel)
                 .rootfsSource(Source.memory().file("/etc/motd", "hi\n".getBytes(StandardCharsets.UTF_8)).build()).build();
         Packer.pack(r, OciLayout.create(data.resolve("images")), "probe:latest", null);
-        String url = db.equals("sqlite") ? null : pg.newDatabase("api" + n);
         return Platform.start(new Platform.Options(data, url, "127.0.0.1", 0));
     }
 
