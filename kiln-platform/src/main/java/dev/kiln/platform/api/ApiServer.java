@@ -43,6 +43,8 @@ public final class ApiServer implements AutoCloseable {
         r.get("/v1/instances/{uuid}", wrap(this::getOne));
         r.delete("/v1/instances", wrap(this::delete));
         r.delete("/v1/instances/{uuid}", wrap(this::deleteOne));
+        r.patch("/v1/instances", wrap(this::patch));
+        r.patch("/v1/instances/{uuid}", wrap(this::patchOne));
         r.get("/v1/images", wrap(this::images));
         r.get("/v1/images/list", wrap(this::images));
         r.any(wrap((req, res, started) -> {
@@ -203,6 +205,38 @@ public final class ApiServer implements AutoCloseable {
             o.put("uuid", i.uuid().toString());
             o.put("name", i.name());
             o.put("previous_state", i.state().wire());
+        } catch (InstanceException ex) {
+            if (ex.status() == 400) throw ex;
+            notFound(env, ex, t);
+        }
+    }
+
+    private void patch(ServerRequest req, ServerResponse res, long started) throws IOException {
+        JsonNode body = Requests.body(req).orElseThrow(() -> ApiException.badRequest(null, "request body: [{uuid|name, prop, op, value}]"));
+        if (!body.isArray()) throw ApiException.badRequest(null, "request body must be an array of {uuid|name, prop, op, value}");
+        List<Requests.Target> targets = Requests.targets(req, Optional.of(body));
+        Envelope env = new Envelope("instances", started);
+        for (Requests.Target t : targets) patchTarget(env, t, t.options());
+        res.send(env.render());
+    }
+
+    private void patchOne(ServerRequest req, ServerResponse res, long started) throws IOException {
+        JsonNode body = Requests.body(req).orElseThrow(() -> ApiException.badRequest(null, "request body: {prop, op, value}"));
+        Envelope env = new Envelope("instances", started);
+        patchTarget(env, new Requests.Target(req.path().pathParameters().get("uuid"), null, body), body);
+        res.send(env.render());
+    }
+
+    private void patchTarget(Envelope env, Requests.Target t, JsonNode o) throws IOException {
+        String prop = Requests.optString(o, "prop", ""), op = Requests.optString(o, "op", "");
+        if (prop == null) throw ApiException.badRequest("prop", "prop: required");
+        if (op == null) throw ApiException.badRequest("op", "op: required (set, add or del)");
+        Object value = Envelope.JSON.treeToValue(o.get("value") == null ? Envelope.JSON.nullNode() : o.get("value"), Object.class);
+        try {
+            Instance changed = instances.patch(instances.find(t.uuid(), t.name()), prop, op, value);
+            ObjectNode item = env.ok();
+            item.put("uuid", changed.uuid().toString());
+            item.put("name", changed.name());
         } catch (InstanceException ex) {
             if (ex.status() == 400) throw ex;
             notFound(env, ex, t);

@@ -94,6 +94,74 @@ public final class InstanceService {
         return store.byUuid(uuid);
     }
 
+    /**
+     * Changes one property of a stopped instance ({@code PATCH}): {@code image}, {@code args},
+     * {@code env}, {@code memory_mb} or {@code vcpus}, with {@code op} {@code set}, or {@code add}
+     * and {@code del} for {@code args} (values appended or removed) and {@code env} (keys set or
+     * removed). Checked as a create would be (the image resolved and pinned again, memory against
+     * what the image needs).
+     */
+    public Instance patch(Instance i, String prop, String op, Object value) throws IOException {
+        if (i.state() != InstanceState.STOPPED) {
+            throw new InstanceException(409, "prop", "instance '" + i.name() + "' is " + i.state().wire() + ": stop it before changing " + prop);
+        }
+        String image = i.image();
+        java.util.List<String> args = new java.util.ArrayList<>(i.args());
+        java.util.SortedMap<String, String> env = new java.util.TreeMap<>(i.env());
+        int mem = i.memoryMb(), vcpus = i.vcpus();
+        switch (prop) {
+            case "image" -> {
+                if (!op.equals("set") || !(value instanceof String s)) throw new InstanceException(400, "value", "image: op set with a string value");
+                image = images.resolve(s).pinned();
+            }
+            case "args" -> {
+                if (!(value instanceof java.util.List<?> l) || l.stream().anyMatch(x -> !(x instanceof String))) {
+                    throw new InstanceException(400, "value", "args: the value must be an array of strings");
+                }
+                @SuppressWarnings("unchecked") java.util.List<String> v = (java.util.List<String>) l;
+                switch (op) {
+                    case "set" -> args = new java.util.ArrayList<>(v);
+                    case "add" -> args.addAll(v);
+                    case "del" -> args.removeAll(v);
+                    default -> throw new InstanceException(400, "op", "op must be set, add or del, not '" + op + "'");
+                }
+            }
+            case "env" -> {
+                switch (op) {
+                    case "set", "add" -> {
+                        if (!(value instanceof java.util.Map<?, ?> m) || m.values().stream().anyMatch(x -> !(x instanceof String))) {
+                            throw new InstanceException(400, "value", "env: the value must be an object of strings");
+                        }
+                        if (op.equals("set")) env.clear();
+                        m.forEach((k, v) -> env.put((String) k, (String) v));
+                    }
+                    case "del" -> {
+                        if (!(value instanceof java.util.List<?> l)) throw new InstanceException(400, "value", "env del: the value must be an array of names");
+                        l.forEach(env::remove);
+                    }
+                    default -> throw new InstanceException(400, "op", "op must be set, add or del, not '" + op + "'");
+                }
+            }
+            case "memory_mb", "vcpus" -> {
+                if (!op.equals("set") || !(value instanceof Integer n)) throw new InstanceException(400, "value", prop + ": op set with an integer value");
+                if (prop.equals("vcpus")) {
+                    if (n < 1 || n > MAX_VCPUS) throw new InstanceException(400, "value", "vcpus must be 1.." + MAX_VCPUS + ", not " + n);
+                    vcpus = n;
+                } else {
+                    mem = n;
+                }
+            }
+            default -> throw new InstanceException(400, "prop", "prop '" + shorten(prop) + "' cannot be changed here (image, args, env, memory_mb, vcpus)");
+        }
+        if (args.size() > MAX_ARGS) throw new InstanceException(400, "value", "more than " + MAX_ARGS + " args");
+        MemoryRule.Need need = memory.need(images.resolve(image));
+        if (mem < need.mib()) {
+            throw new InstanceException(400, "value", "memory_mb " + mem + " is too little for image '" + image + "': it needs at least "
+                    + need.mib() + " MiB (" + need.why() + ")");
+        }
+        return save(i.patched(image, args, env, mem, vcpus));
+    }
+
     /** Removes a stopped instance's record (a running one is stopped first by the caller). */
     public void delete(Instance i) {
         store.delete(i.uuid());

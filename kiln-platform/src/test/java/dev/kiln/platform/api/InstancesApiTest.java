@@ -162,6 +162,29 @@ class InstancesApiTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"sqlite"})
+    void patchChangesAStoppedInstanceAsACreateWouldCheckIt(String db) throws Exception {
+        try (Platform p = platform(db)) {
+            String uuid = call(p, "POST", "/v1/instances", "{\"name\":\"w\",\"image\":\"probe:latest\",\"env\":{\"A\":\"1\"}}")
+                    .body().get("data").get("instances").get(0).get("uuid").asString();
+            Reply r = call(p, "PATCH", "/v1/instances", "[{\"name\":\"w\",\"prop\":\"args\",\"op\":\"set\",\"value\":[\"walk=/\"]},"
+                    + "{\"name\":\"w\",\"prop\":\"env\",\"op\":\"add\",\"value\":{\"B\":\"2\"}}]");
+            assertThat(r.body().get("status").asString()).isEqualTo("success");
+            assertThat(call(p, "PATCH", "/v1/instances/" + uuid, "{\"prop\":\"memory_mb\",\"op\":\"set\",\"value\":256}").status()).isEqualTo(200);
+            JsonNode w = call(p, "GET", "/v1/instances/" + uuid, null).body().get("data").get("instances").get(0);
+            assertThat(w.get("args").get(0).asString()).isEqualTo("walk=/");
+            assertThat(w.get("env").get("B").asString()).isEqualTo("2");
+            assertThat(w.get("env").get("A").asString()).isEqualTo("1");
+            assertThat(w.get("memory_mb").asInt()).isEqualTo(256);
+            Reply bad = call(p, "PATCH", "/v1/instances/" + uuid, "{\"prop\":\"memory_mb\",\"op\":\"set\",\"value\":2}");
+            assertThat(bad.status()).isEqualTo(400);
+            assertThat(bad.body().get("message").asString()).contains("needs at least");
+            assertThat(call(p, "PATCH", "/v1/instances/" + uuid, "{\"prop\":\"colour\",\"op\":\"set\",\"value\":1}").body().get("errors")
+                    .get(0).get("field").asString()).isEqualTo("prop");
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"sqlite", "postgresql"})
     void concurrentCreatesOfOneNameMakeExactlyOneInstance(String db) throws Exception {
         try (Platform p = platform(db)) {
