@@ -70,6 +70,24 @@ public final class ImageCatalog {
      */
     public Runnable resolve(String ref) throws IOException {
         if (ref == null || ref.isBlank()) throw new InstanceException(400, "image", "image: required");
+        // Every create resolves its image: remembered until index.json changes (a pack or a pull).
+        Path index = layout.directory().resolve("index.json");
+        // index.json is replaced by a rename on every change, so its inode tells a new one apart.
+        var attrs = Files.readAttributes(index, java.nio.file.attribute.BasicFileAttributes.class);
+        String stamp = attrs.fileKey() + ":" + attrs.lastModifiedTime().toMillis() + ":" + attrs.size();
+        Resolved hit = resolved.get(ref);
+        if (hit != null && hit.stamp.equals(stamp)) return hit.image;
+        Runnable r = resolveNow(ref);
+        if (resolved.size() > 1000) resolved.clear();
+        resolved.put(ref, new Resolved(stamp, r));
+        return r;
+    }
+
+    private record Resolved(String stamp, Runnable image) {}
+
+    private final java.util.concurrent.ConcurrentHashMap<String, Resolved> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Runnable resolveNow(String ref) throws IOException {
         String name = ref;
         Digest pinned = null;
         int at = ref.indexOf('@');

@@ -39,6 +39,7 @@ public final class JdbcStore implements Store {
     private final List<Connection> all;
     private final String describe;
     private final boolean sqlite;
+    private final java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong(-1);
 
     private JdbcStore(List<Connection> connections, String describe, boolean sqlite) {
         this.all = List.copyOf(connections);
@@ -214,13 +215,21 @@ public final class JdbcStore implements Store {
         return jdbi.withHandle(h -> h.createUpdate("DELETE FROM instances WHERE uuid = :u").bind("u", uuid.toString()).execute()) == 1;
     }
 
+    /**
+     * Creation numbers come from memory, started past the largest stored one: a number taken by a
+     * create that then failed is simply never used, and a restart continues after what is stored.
+     */
     @Override
     public long nextSeq() {
-        return jdbi.inTransaction(h -> {
-            long next = h.createQuery("SELECT value FROM settings WHERE key = 'seq'").mapTo(String.class).findOne().map(Long::parseLong).orElse(0L) + 1;
-            upsert(h, "seq", Long.toString(next));
-            return next;
-        });
+        long s = seq.get();
+        if (s < 0) {
+            synchronized (seq) {
+                if (seq.get() < 0) {
+                    seq.set(jdbi.withHandle(h -> h.createQuery("SELECT coalesce(max(created_seq), 0) FROM instances").mapTo(Long.class).one()));
+                }
+            }
+        }
+        return seq.incrementAndGet();
     }
 
     @Override
