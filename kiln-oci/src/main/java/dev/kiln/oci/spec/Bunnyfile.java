@@ -130,10 +130,10 @@ public final class Bunnyfile extends SpecFile {
         if (platforms == null) throw error(0, "platforms", "required (framework and monitor)");
         y.keys(platforms, "platforms.", PLATFORMS, true, STRICT);
         framework = y.string(platforms.value("framework"), "platforms.framework");
-        if (framework == null) throw error(platforms.line(), "platforms.framework", "required (urunc's unikernelType: unikraft, rumprun, linux...)");
+        if (framework == null) throw error(root.get("platforms").line(), "platforms.framework", "required (urunc's unikernelType: unikraft, rumprun, linux...)");
         located("unikernelType", platforms.get("framework").line(), "platforms.framework");
         monitor = y.string(platforms.value("monitor"), "platforms.monitor");
-        if (monitor == null) throw error(platforms.line(), "platforms.monitor", "required (urunc's hypervisor: qemu, firecracker, hvt...)");
+        if (monitor == null) throw error(root.get("platforms").line(), "platforms.monitor", "required (urunc's hypervisor: qemu, firecracker, hvt...)");
         located("hypervisor", platforms.get("monitor").line(), "platforms.monitor");
         frameworkVersion = y.string(platforms.value("version"), "platforms.version");
         String archKey = platforms.get("architecture") != null ? "architecture" : "arch";
@@ -157,9 +157,9 @@ public final class Bunnyfile extends SpecFile {
         if (k == null) throw error(0, "kernel", "required (from and path)");
         y.keys(k, "kernel.", KERNEL, true, STRICT);
         String kernelFrom = y.string(k.value("from"), "kernel.from");
-        if (kernelFrom == null) throw error(k.line(), "kernel.from", "required (local, or a container image)");
+        if (kernelFrom == null) throw error(root.get("kernel").line(), "kernel.from", "required (local, or a container image)");
         String kernelPath = y.string(k.value("path"), "kernel.path");
-        if (kernelPath == null) throw error(k.line(), "kernel.path", "required (the kernel file)");
+        if (kernelPath == null) throw error(root.get("kernel").line(), "kernel.path", "required (the kernel file)");
 
         readRootfs(y, root, dir);
 
@@ -168,7 +168,7 @@ public final class Bunnyfile extends SpecFile {
                     + " (from: local) for now; container images as sources are not supported yet");
         }
         int kernelLine = k.get("path").line();
-        kernel = dir.resolve(kernelPath);
+        kernel = dir.resolve(kernelPath).normalize();
         if (!Files.isRegularFile(kernel)) throw error(kernelLine, "kernel.path", kernel + ": no such file");
         located("kernel", kernelLine, "kernel.path");
         located("binary", kernelLine, "kernel.path");
@@ -218,7 +218,7 @@ public final class Bunnyfile extends SpecFile {
         String type = y.string(r.value("type"), "rootfs.type");
         boolean scratch = from == null || from.equals("scratch");
         boolean local = "local".equals(from);
-        int line = r.line();
+        int line = root.get("rootfs").line();
         int typeLine = r.get("type") == null ? line : r.get("type").line();
         int fromLine = r.get("from") == null ? line : r.get("from").line();
         RootfsType t = null;
@@ -276,7 +276,7 @@ public final class Bunnyfile extends SpecFile {
                 throw error(line, "rootfs.type", "required with from: local for " + framework + ": bunny would make it raw and leave"
                         + " the file unused; say initrd or block");
             }
-            rootfsFile = dir.resolve(path);
+            rootfsFile = dir.resolve(path).normalize();
             int pathLine = r.get("path").line();
             if (!Files.isRegularFile(rootfsFile)) throw error(pathLine, "rootfs.path", rootfsFile + ": no such file");
             located("rootfs", pathLine, "rootfs.path");
@@ -314,7 +314,7 @@ public final class Bunnyfile extends SpecFile {
         }
         if (dst.isEmpty()) dst = src;
         if (!dst.startsWith("/")) dst = "/" + dst;
-        Path source = dir.resolve(src);
+        Path source = dir.resolve(src).normalize();
         if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) throw error(n.line(), field, source + ": no such file or directory");
         return new Include(source, dst, n.line());
     }

@@ -321,7 +321,7 @@ public final class Kraftfile extends SpecFile {
     }
 
     private Fs fs(Yaml.Fields y, Yaml.Node n, String field, Path dir) {
-        if (n instanceof Yaml.Scalar sc && sc.text() != null) return new Fs(dir.resolve(sc.text()), sc.text(), null, null, field, n.line());
+        if (n instanceof Yaml.Scalar sc && sc.text() != null) return new Fs(dir.resolve(sc.text()).normalize(), sc.text(), null, null, field, n.line());
         if (!(n instanceof Yaml.Mapping m)) throw error(n.line(), field, "expected a path or {source, format, type}, not a " + Yaml.Fields.kind(n));
         y.keys(m, field + ".", FS, false, null);
         String source;
@@ -351,7 +351,7 @@ public final class Kraftfile extends SpecFile {
                 default -> throw error(m.get("format").line(), field + ".format", "\"" + format + "\": cpio or erofs");
             };
         }
-        return new Fs(dir.resolve(source), source, f, type, field, n.line());
+        return new Fs(dir.resolve(source).normalize(), source, f, type, field, n.line());
     }
 
     private void readCmd(Yaml.Fields y, Yaml.Entry e) {

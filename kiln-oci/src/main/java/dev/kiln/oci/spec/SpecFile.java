@@ -39,9 +39,9 @@ public abstract sealed class SpecFile permits Bunnyfile, Containerfile, Kraftfil
     /** Puts what the file says into {@code b}: dialect, kernel, rootfs, ROMs, Cmd, Env, labels... */
     public abstract void applyTo(PackRequest.Builder b) throws IOException;
 
-    /** What the file says that kiln reads but leaves out of the image, and choices kiln made for it. */
+    /** What the file says that kiln reads but leaves out of the image, and choices kiln made for it; in line order. */
     public final List<SpecNote> notes() {
-        return List.copyOf(notes);
+        return notes.stream().sorted(java.util.Comparator.comparingInt(SpecNote::line)).toList();
     }
 
     /** The file, of the kind its name or else its content says ({@link SpecKind#of}). */
