@@ -189,8 +189,8 @@ public final class Containerfile extends SpecFile {
                 directives = false;
             }
             String s = line.strip();
-            if (s.startsWith("#") || s.isEmpty() && cur != null) continue;
-            if (s.isEmpty()) continue;
+            // Docker drops comment and blank lines, also inside a continued instruction.
+            if (s.startsWith("#") || s.isEmpty()) continue;
             if (cur == null) {
                 cur = new StringBuilder();
                 start = n + 1;

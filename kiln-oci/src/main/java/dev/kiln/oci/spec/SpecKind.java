@@ -1,9 +1,11 @@
 package dev.kiln.oci.spec;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -46,7 +48,13 @@ public enum SpecKind {
         Optional<SpecKind> byName = fromFileName(file.getFileName().toString());
         if (byName.isPresent()) return byName.get();
         boolean bunny = false;
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new SpecException(file, 0, null, "not UTF-8 text, so not a spec file");
+        }
+        for (String line : lines) {
             String l = line.strip();
             if (l.isEmpty() || l.startsWith("#") || l.equals("---")) continue;
             if (INSTRUCTION.matcher(l).matches() && !line.startsWith(" ")) return CONTAINERFILE;

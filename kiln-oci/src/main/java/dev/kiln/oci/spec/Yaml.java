@@ -114,12 +114,6 @@ final class Yaml {
             return s.text() == null || s.text().isEmpty() ? null : s.text();
         }
 
-        String required(Mapping m, String key, String field) {
-            String s = string(m.value(key), field);
-            if (s == null) throw error(m.get(key) == null ? null : m.get(key).value(), field, "required");
-            return s;
-        }
-
         /** A list of strings, or null when absent or null. */
         List<String> strings(Node n, String field) {
             if (n == null || n instanceof Scalar s && s.text() == null) return null;

@@ -119,7 +119,20 @@ class ContainerfileTest extends SpecFixture {
             assertThat(conf.gid()).isEqualTo(7);
             assertThat(t.resolve(EntryPath.parse("conf")).meta().uid()).isZero(); // a parent the copy only implies
         }
-        digest(r, "chown"); // the raw layer keeps those owners
+        // The raw layer of the packed image keeps those owners.
+        dev.kiln.oci.OciLayout l = dev.kiln.oci.OciLayout.create(dir.resolve("chown"));
+        var res = dev.kiln.oci.pack.Packer.pack(r, l, "t", null);
+        var d = res.manifests().get(Dialect.URUNC);
+        var m = ((dev.kiln.oci.OciJson.ManifestDocument) dev.kiln.oci.OciJson.decodeManifestOrIndex(l.readBlob(d), d.mediaType(),
+                d.digest().toString())).manifest();
+        Path raw = dir.resolve("raw.tar");
+        try (var in = l.openBlob(m.layers().get(1))) {
+            Files.copy(in, raw);
+        }
+        try (Tree t = dev.kiln.fs.Images.read(raw)) {
+            assertThat(t.resolve(EntryPath.parse("etc/app.conf")).meta().uid()).isEqualTo(1000);
+            assertThat(t.resolve(EntryPath.parse("etc/app.conf")).meta().permissions()).isEqualTo(0700);
+        }
     }
 
     @Test
