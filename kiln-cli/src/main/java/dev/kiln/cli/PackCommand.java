@@ -11,9 +11,12 @@ import dev.kiln.oci.pack.Dialect;
 import dev.kiln.oci.pack.PackRequest;
 import dev.kiln.oci.pack.Packer;
 import dev.kiln.oci.pack.RootfsType;
-import java.nio.file.Files;
+import dev.kiln.oci.spec.SpecFile;
+import dev.kiln.oci.spec.SpecNote;
+import dev.kiln.oci.spec.SpecOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -24,12 +27,19 @@ import picocli.CommandLine.Parameters;
 @Command(name = "pack", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, sortOptions = false,
         description = {"Packages a unikernel (kernel, rootfs, ROMs) or ROMs alone as an OCI image.",
                 "--dialect kraft: kraftkit / Unikraft Cloud; urunc: what bunny and bunix make; kraft,urunc: one image both run.",
+                "-f reads a bunnyfile, a Containerfile or a Kraftfile; flags given with it override what it says.",
                 "Arguments after -- become the image's Cmd."})
 final class PackCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "REF", description = "Where the image goes: oci:DIR[:TAG] (default tag latest).")
     String output;
 
-    @Option(names = "--dialect", paramLabel = "D", defaultValue = "kraft", description = "kraft, urunc or kraft,urunc (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "A bunnyfile, Containerfile/Dockerfile or Kraftfile (told apart by name, else by content).")
+    Path file;
+
+    @Option(names = "--build-arg", paramLabel = "K=V", description = "A Containerfile ARG's value (repeatable).")
+    List<String> buildArgs = new ArrayList<>();
+
+    @Option(names = "--dialect", paramLabel = "D", description = "kraft, urunc or kraft,urunc (default kraft; with -f, what the file is for).")
     String dialect;
 
     @Option(names = "--kernel", paramLabel = "FILE", description = "The unikernel (or Linux kernel) image.")
@@ -107,22 +117,44 @@ final class PackCommand implements Callable<Integer> {
         if (!(ref instanceof ImageReference.OciDirectory(Path dir, String tag))) {
             throw new OciException(output + ": pack writes to an OCI layout (oci:DIR[:TAG]); push it from there");
         }
-        PackRequest.Builder b = PackRequest.builder().dialects(Dialect.parse(dialect)).kernel(kernel);
+        PackRequest.Builder b = PackRequest.builder();
+        if (file != null) {
+            SpecFile spec = SpecFile.read(file, new SpecOptions(buildArgs(), kernel, platform, arch));
+            spec.applyTo(b);
+            for (SpecNote n : spec.notes()) System.err.println("kiln: " + n);
+        } else if (!buildArgs.isEmpty()) {
+            throw new OciException("--build-arg: only for a Containerfile given with -f");
+        }
+        // Flags after the file: each one given replaces what the file said (env and labels per key).
+        if (dialect != null) b.dialects(Dialect.parse(dialect));
+        if (kernel != null) b.kernel(kernel);
+        if (initrd != null || !rootfs.isEmpty()) b.clearRootfs();
         if (initrd != null) b.rootfsFile(initrd);
         for (String s : rootfs) b.rootfsSource(Source.parse(s));
         if (rootfsFormat != null) b.rootfsFormat(ImageFormat.parse(rootfsFormat));
         ImageFormat rf = ImageFormat.parse(romFormat);
+        if (!roms.isEmpty()) b.clearRoms();
         for (String r : roms) b.rom(rom(r, rf));
         if (kconfig != null) b.kconfig(kconfig);
-        b.platform(platform).architecture(arch).kernelVersion(kernelVersion).entrypoint(entrypoint).cmd(cmd).workingDir(workdir);
+        if (platform != null) b.platform(platform);
+        if (arch != null) b.architecture(arch);
+        if (kernelVersion != null) b.kernelVersion(kernelVersion);
+        if (entrypoint != null) b.entrypoint(entrypoint);
+        if (cmd != null) b.cmd(cmd);
+        if (workdir != null) b.workingDir(workdir);
         for (String e : env) b.env(e);
         for (String l : labels) {
             int eq = l.indexOf('=');
             if (eq <= 0) throw new OciException("--label \"" + l + "\": expected KEY=VALUE");
             b.label(l.substring(0, eq), l.substring(eq + 1));
         }
-        b.unikernelType(unikernelType).hypervisor(hypervisor).unikernelVersion(unikernelVersion).binaryPath(binary)
-                .rootfsPath(rootfsPath).blkMntPoint(blkMntPoint).blockFilesystem(blockFs);
+        if (unikernelType != null) b.unikernelType(unikernelType);
+        if (hypervisor != null) b.hypervisor(hypervisor);
+        if (unikernelVersion != null) b.unikernelVersion(unikernelVersion);
+        if (binary != null) b.binaryPath(binary);
+        if (rootfsPath != null) b.rootfsPath(rootfsPath);
+        if (blkMntPoint != null) b.blkMntPoint(blkMntPoint);
+        if (blockFs != null) b.blockFilesystem(blockFs);
         if (rootfsType != null) b.rootfsType(RootfsType.parse(rootfsType));
         String epoch = System.getenv("SOURCE_DATE_EPOCH");
         if (epoch != null && !epoch.isBlank()) b.created(MtimePolicy.epoch(epoch, "SOURCE_DATE_EPOCH"));
@@ -136,19 +168,22 @@ final class PackCommand implements Callable<Integer> {
     }
 
     /** {@code [NAME=]PATH}: a file is used as it is, a directory is built. */
-    private static PackRequest.Rom rom(String spec, ImageFormat format) throws java.io.IOException {
+    private static PackRequest.Rom rom(String spec, ImageFormat format) {
         int eq = spec.indexOf('=');
-        String name = eq > 0 ? spec.substring(0, eq) : null;
-        Path p = Path.of(eq > 0 ? spec.substring(eq + 1) : spec);
-        if (name == null) {
-            String f = p.getFileName().toString();
-            name = f.contains(".") ? f.substring(0, f.indexOf('.')) : f;
+        try {
+            return PackRequest.Rom.of(eq > 0 ? spec.substring(0, eq) : null, Path.of(eq > 0 ? spec.substring(eq + 1) : spec), format);
+        } catch (OciException e) {
+            throw new OciException("--rom " + spec + ": " + e.getMessage(), e);
         }
-        if (!name.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")) {
-            throw new OciException("--rom " + spec + ": name \"" + name + "\": letters, digits, '_', '.', '-' (at most 64)");
+    }
+
+    private Map<String, String> buildArgs() {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String a : buildArgs) {
+            int eq = a.indexOf('=');
+            if (eq <= 0) throw new OciException("--build-arg \"" + a + "\": expected KEY=VALUE");
+            out.put(a.substring(0, eq), a.substring(eq + 1));
         }
-        if (Files.isDirectory(p)) return new PackRequest.Rom(name, null, List.of(Source.directory(p)), format);
-        if (!Files.isRegularFile(p)) throw new OciException("--rom " + spec + ": " + p + ": no such file or directory");
-        return new PackRequest.Rom(name, p, null, null);
+        return out;
     }
 }

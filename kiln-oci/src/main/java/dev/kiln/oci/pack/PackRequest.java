@@ -45,6 +45,25 @@ public record PackRequest(Set<Dialect> dialects, Path kernel, Rootfs rootfs, Lis
             sources = sources == null ? List.of() : List.copyOf(sources);
             if ((prebuilt == null) == sources.isEmpty()) throw new OciException("rom " + name + ": give either a file or sources");
         }
+
+        /**
+         * A ROM from a host path, as {@code --rom [NAME=]PATH} and a Kraftfile's {@code roms} give
+         * one: a file is used as it is, a directory is built as {@code directoryFormat}. Without a
+         * name, the file name up to its first dot names it.
+         */
+        public static Rom of(String name, Path path, ImageFormat directoryFormat) {
+            if (name == null) {
+                Path fileName = path.toAbsolutePath().normalize().getFileName();
+                String f = fileName == null ? "" : fileName.toString();
+                name = f.contains(".") ? f.substring(0, f.indexOf('.')) : f;
+            }
+            if (!name.matches("[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")) {
+                throw new OciException("rom " + path + ": name \"" + name + "\": letters, digits, '_', '.', '-' (at most 64)");
+            }
+            if (Files.isDirectory(path)) return new Rom(name, null, List.of(Source.directory(path)), directoryFormat);
+            if (!Files.isRegularFile(path)) throw new OciException("rom " + path + ": no such file or directory");
+            return new Rom(name, path, null, null);
+        }
     }
 
     /**
@@ -121,6 +140,19 @@ public record PackRequest(Set<Dialect> dialects, Path kernel, Rootfs rootfs, Lis
         /** Sources kiln builds the rootfs from (directories, images, in-memory files), in order. */
         public Builder rootfsSource(Source s) {
             rootfsSources.add(Objects.requireNonNull(s));
+            return this;
+        }
+
+        /** Forgets the rootfs given so far: what a flag does to the one a spec file gave. */
+        public Builder clearRootfs() {
+            rootfsFile = null;
+            rootfsSources.clear();
+            return this;
+        }
+
+        /** Forgets the ROMs given so far: what {@code --rom} does to those a spec file gave. */
+        public Builder clearRoms() {
+            roms.clear();
             return this;
         }
 
@@ -244,15 +276,15 @@ public record PackRequest(Set<Dialect> dialects, Path kernel, Rootfs rootfs, Lis
         public PackRequest build() {
             boolean kraftToo = dialects.contains(Dialect.KRAFT);
             boolean urunc = dialects.contains(Dialect.URUNC);
-            if (kernel == null && roms.isEmpty()) throw new OciException("kernel: none given (an image without a kernel must carry ROMs)");
-            if (kernel != null && !Files.isRegularFile(kernel)) throw new OciException("kernel " + kernel + ": no such file");
-            if (rootfsFile != null && !rootfsSources.isEmpty()) throw new OciException("rootfs: give a prebuilt file or sources, not both");
-            if (rootfsFile != null && !Files.isRegularFile(rootfsFile)) throw new OciException("rootfs " + rootfsFile + ": no such file");
+            if (kernel == null && roms.isEmpty()) throw new RequestException("kernel", "kernel: none given (an image without a kernel must carry ROMs)");
+            if (kernel != null && !Files.isRegularFile(kernel)) throw new RequestException("kernel", "kernel " + kernel + ": no such file");
+            if (rootfsFile != null && !rootfsSources.isEmpty()) throw new RequestException("rootfs", "rootfs: give a prebuilt file or sources, not both");
+            if (rootfsFile != null && !Files.isRegularFile(rootfsFile)) throw new RequestException("rootfs", "rootfs " + rootfsFile + ": no such file");
             Rootfs rootfs = rootfsFile != null || !rootfsSources.isEmpty()
                     ? new Rootfs(rootfsFile, rootfsSources, rootfsFormat == null ? ImageFormat.CPIO : rootfsFormat) : null;
-            if (rootfs != null && rootfs.format() == ImageFormat.TAR) throw new OciException("rootfs format: cpio or erofs, not tar");
-            if (kernel == null && rootfs != null) throw new OciException("rootfs: an image without a kernel carries ROMs only");
-            if (kernel == null && urunc) throw new OciException("kernel: urunc images need one (ROM-only images are a kraft feature)");
+            if (rootfs != null && rootfs.format() == ImageFormat.TAR) throw new RequestException("rootfsFormat", "rootfs format: cpio or erofs, not tar");
+            if (kernel == null && rootfs != null) throw new RequestException("rootfs", "rootfs: an image without a kernel carries ROMs only");
+            if (kernel == null && urunc) throw new RequestException("kernel", "kernel: urunc images need one (ROM-only images are a kraft feature)");
 
             Kraft k = null;
             if (kraftToo) {
@@ -262,10 +294,10 @@ public record PackRequest(Set<Dialect> dialects, Path kernel, Rootfs rootfs, Lis
             Urunc u = null;
             if (urunc) {
                 String type = unikernelType != null ? unikernelType : kraftToo ? "unikraft" : null;
-                if (type == null) throw new OciException("unikernelType: required by urunc (unikraft, rumprun, mirage, mewz, linux, hermit)");
+                if (type == null) throw new RequestException("unikernelType", "unikernelType: required by urunc (unikraft, rumprun, mirage, mewz, linux, hermit)");
                 String hv = hypervisor != null ? hypervisor : "qemu";
                 RootfsType rt = rootfsType != null ? rootfsType : RootfsType.INITRD;
-                if (rootfs == null && rt != RootfsType.INITRD) throw new OciException("rootfs type " + rt.id() + ": needs a rootfs");
+                if (rootfs == null && rt != RootfsType.INITRD) throw new RequestException("rootfsType", "rootfs type " + rt.id() + ": needs a rootfs");
                 // One image for both: the kernel and initrd sit where kraftkit puts them, so the
                 // urunc manifest shares those layers with the kraft one.
                 String bin = binaryPath != null ? binaryPath : kraftToo ? "/unikraft/bin/kernel" : "/.boot/kernel";
@@ -277,7 +309,7 @@ public record PackRequest(Set<Dialect> dialects, Path kernel, Rootfs rootfs, Lis
                 UruncRules.check(u, rootfs != null);
             }
             Set<String> romNames = new java.util.HashSet<>();
-            for (Rom r : roms) if (!romNames.add(r.name())) throw new OciException("rom " + r.name() + ": given twice");
+            for (Rom r : roms) if (!romNames.add(r.name())) throw new RequestException("rom", "rom " + r.name() + ": given twice");
             return new PackRequest(EnumSet.copyOf(dialects), kernel, rootfs, List.copyOf(roms), cmd, entrypoint, List.copyOf(env),
                     new TreeMap<>(labels), workingDir, k, u, created);
         }
@@ -287,7 +319,7 @@ public record PackRequest(Set<Dialect> dialects, Path kernel, Rootfs rootfs, Lis
             return switch (a) {
                 case "amd64", "x86_64" -> "x86_64";
                 case "arm64", "aarch64" -> "arm64";
-                default -> throw new OciException("architecture \"" + a + "\": x86_64 or arm64");
+                default -> throw new RequestException("architecture", "architecture \"" + a + "\": x86_64 or arm64");
             };
         }
     }

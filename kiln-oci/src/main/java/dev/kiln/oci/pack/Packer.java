@@ -40,8 +40,9 @@ import java.util.stream.Stream;
  * Makes the image a {@link PackRequest} describes and stores it in an {@link OciLayout}: an
  * index with one manifest per dialect, sharing blobs where the layouts agree (with both
  * dialects, the kernel and the initrd sit where kraftkit puts them, so the urunc manifest reuses
- * those layers). Same request, same bytes: layers are kiln-built tars with fixed owners and
- * times, JSON is encoded in a fixed order, and no time is recorded unless the request gives one.
+ * those layers). Same request, same bytes: layers are kiln-built tars with fixed times and
+ * owners (root; a raw rootfs keeps its sources' own), JSON is encoded in a fixed order, and no
+ * time is recorded unless the request gives one.
  *
  * <p>kraft layout (kraftkit, Unikraft Cloud): the kernel at {@code /unikraft/bin/kernel} and the
  * initrd at {@code /unikraft/bin/initrd}, each a single-file tar layer with its
@@ -190,12 +191,16 @@ public final class Packer {
             return d;
         }
 
-        /** urunc's {@code raw} rootfs: the files themselves, in the image's own root. */
+        /**
+         * urunc's {@code raw} rootfs: the files themselves, in the image's own root. Owners are
+         * each source's (host files root, images and a Containerfile's {@code COPY --chown} their
+         * own), since the guest sees these files as they are.
+         */
         private Descriptor rawLayer() throws IOException {
             ImageBuild.Builder b = ImageBuild.builder();
             if (r.rootfs().prebuilt() != null) b.source(Source.image(r.rootfs().prebuilt()));
             else b.sources(r.rootfs().sources());
-            return tarLayer(b);
+            return tarLayer(b, null);
         }
 
         /** {@code /urunc.json}: every key with its value in standard base64, as urunc decodes it. */
@@ -211,8 +216,13 @@ public final class Packer {
         }
 
         private Descriptor tarLayer(ImageBuild.Builder b) throws IOException {
+            return tarLayer(b, Ownership.ROOT);
+        }
+
+        /** A tar layer of {@code b}'s tree; {@code owners} null keeps each source's own. */
+        private Descriptor tarLayer(ImageBuild.Builder b, Ownership owners) throws IOException {
             Path out = tmp.resolve("layer" + files++ + ".tar");
-            b.format(ImageFormat.TAR).owners(Ownership.ROOT).mtime(MtimePolicy.fixed(0)).temporaryDirectory(tmp).build().writeTo(out);
+            b.format(ImageFormat.TAR).owners(owners).mtime(MtimePolicy.fixed(0)).temporaryDirectory(tmp).build().writeTo(out);
             try (InputStream in = Files.newInputStream(out)) {
                 return layout.putBlob(MediaTypes.OCI_LAYER, in);
             } finally {
@@ -236,6 +246,10 @@ public final class Packer {
 
         /** A block image of the rootfs tree: ext4/ext2 through e2fsprogs' {@code mke2fs -d}, or EROFS. */
         private Path blockImage(PackRequest.Urunc u) throws IOException {
+            Path prebuilt = r.rootfs().prebuilt();
+            // A file kiln cannot read as a tree (an ext2/ext4 image, bunny's only block rootfs)
+            // is a finished block image: used as it is.
+            if (prebuilt != null && ImageFormat.detect(prebuilt).isEmpty()) return prebuilt;
             ImageBuild.Builder b = ImageBuild.builder().mtime(MtimePolicy.fixed(0)).temporaryDirectory(tmp);
             if (r.rootfs().prebuilt() != null) b.source(Source.image(r.rootfs().prebuilt()));
             else b.sources(r.rootfs().sources());
@@ -247,7 +261,7 @@ public final class Packer {
             // The tree as a tar first: its digest names the content (for a UUID and hash seed that
             // make the same tree give the same image), and it is what is extracted for mke2fs -d.
             Path tar = tmp.resolve("block-tree.tar");
-            b.format(ImageFormat.TAR).owners(Ownership.ROOT).build().writeTo(tar);
+            b.format(ImageFormat.TAR).build().writeTo(tar);
             Path dir = tmp.resolve("block-tree");
             long bytes;
             int entries;

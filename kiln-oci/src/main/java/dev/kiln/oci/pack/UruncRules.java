@@ -1,6 +1,5 @@
 package dev.kiln.oci.pack;
 
-import dev.kiln.oci.OciException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,14 +31,14 @@ final class UruncRules {
 
     static void check(PackRequest.Urunc u, boolean hasRootfs) {
         Set<String> guests = PAIRS.get(u.hypervisor());
-        if (guests == null) throw new OciException("hypervisor \"" + u.hypervisor() + "\": urunc knows " + String.join(", ", new TreeMap<>(PAIRS).keySet()));
+        if (guests == null) throw new RequestException("hypervisor", "hypervisor \"" + u.hypervisor() + "\": urunc knows " + String.join(", ", new TreeMap<>(PAIRS).keySet()));
         if (!guests.contains(u.unikernelType())) {
-            throw new OciException("unikernelType \"" + u.unikernelType() + "\" with hypervisor " + u.hypervisor()
+            throw new RequestException("unikernelType", "unikernelType \"" + u.unikernelType() + "\" with hypervisor " + u.hypervisor()
                     + ": urunc does not run that pair (" + u.hypervisor() + " runs " + String.join(", ", new java.util.TreeSet<>(guests)) + ")");
         }
-        path("binary", u.binaryPath());
+        path("binary", "binary", u.binaryPath(), false);
         if (hasRootfs) {
-            if (u.rootfsType() != RootfsType.RAW) path(u.rootfsType() == RootfsType.BLOCK ? "block" : "initrd", u.rootfsPath());
+            if (u.rootfsType() != RootfsType.RAW) path("rootfsPath", u.rootfsType() == RootfsType.BLOCK ? "block" : "initrd", u.rootfsPath(), false);
             String guest = u.unikernelType();
             boolean ok = switch (u.rootfsType()) {
                 case INITRD -> Set.of("unikraft", "linux", "hermit", "freebsd").contains(guest);
@@ -48,40 +47,40 @@ final class UruncRules {
                 case RAW -> guest.equals("linux") || guest.equals("rumprun") || (guest.equals("unikraft") && u.hypervisor().equals("qemu"));
             };
             if (!ok) {
-                throw new OciException("rootfs type " + u.rootfsType().id() + ": urunc cannot give that to a " + guest + " guest on "
+                throw new RequestException("rootfsType", "rootfs type " + u.rootfsType().id() + ": urunc cannot give that to a " + guest + " guest on "
                         + u.hypervisor() + " (see urunc's storage table in the README)");
             }
         }
         if (u.rootfsType() == RootfsType.BLOCK) {
-            if (u.blkMntPoint() == null) throw new OciException("blkMntPoint: required with a block rootfs");
-            path("blkMntPoint", u.blkMntPoint(), true);
+            if (u.blkMntPoint() == null) throw new RequestException("blkMntPoint", "blkMntPoint: required with a block rootfs");
+            path("blkMntPoint", "blkMntPoint", u.blkMntPoint(), true);
             if (u.unikernelType().equals("rumprun") && u.blkMntPoint().equals("/")) {
-                throw new OciException("blkMntPoint \"/\": rumprun cannot mount a block device at /; use /data");
+                throw new RequestException("blkMntPoint", "blkMntPoint \"/\": rumprun cannot mount a block device at /; use /data");
             }
             if (!Set.of("ext4", "ext2", "erofs").contains(u.blockFilesystem())) {
-                throw new OciException("block filesystem \"" + u.blockFilesystem() + "\": ext4, ext2 or erofs");
+                throw new RequestException("blockFilesystem", "block filesystem \"" + u.blockFilesystem() + "\": ext4, ext2 or erofs");
             }
             if (u.blockFilesystem().equals("erofs") && !u.unikernelType().equals("linux")) {
-                throw new OciException("block filesystem erofs: only a linux guest reads it; use ext4 or ext2");
+                throw new RequestException("blockFilesystem", "block filesystem erofs: only a linux guest reads it; use ext4 or ext2");
             }
             if (u.unikernelType().equals("rumprun") && !u.blockFilesystem().equals("ext2")) {
-                throw new OciException("block filesystem " + u.blockFilesystem() + ": rumprun reads ext2 only");
+                throw new RequestException("blockFilesystem", "block filesystem " + u.blockFilesystem() + ": rumprun reads ext2 only");
             }
         }
     }
 
-    private static void path(String key, String p) {
-        path(key, p, false);
-    }
-
-    /** urunc's path rule: {@code [A-Za-z0-9._/-]+}, clean, absolute here, not {@code ..} or {@code -} first, at most 4096 bytes. */
-    private static void path(String key, String p, boolean rootAllowed) {
-        if (p == null || p.isEmpty()) throw new OciException(key + ": required");
-        if (p.length() > 4096) throw new OciException(key + ": longer than 4096 bytes");
-        if (!PATH.matcher(p).matches()) throw new OciException(key + " \"" + p + "\": urunc allows only letters, digits, '.', '_', '/' and '-'");
-        if (!p.startsWith("/")) throw new OciException(key + " \"" + p + "\": must be absolute (a path in the image)");
-        if (!rootAllowed && p.equals("/")) throw new OciException(key + ": cannot be /");
-        if (!clean(p)) throw new OciException(key + " \"" + p + "\": not a clean path (no //, /./, /../ or trailing /)");
+    /**
+     * urunc's path rule: {@code [A-Za-z0-9._/-]+}, clean, absolute here, not {@code ..} or
+     * {@code -} first, at most 4096 bytes. {@code field} is the request's name for it, {@code key}
+     * urunc's.
+     */
+    private static void path(String field, String key, String p, boolean rootAllowed) {
+        if (p == null || p.isEmpty()) throw new RequestException(field, key + ": required");
+        if (p.length() > 4096) throw new RequestException(field, key + ": longer than 4096 bytes");
+        if (!PATH.matcher(p).matches()) throw new RequestException(field, key + " \"" + p + "\": urunc allows only letters, digits, '.', '_', '/' and '-'");
+        if (!p.startsWith("/")) throw new RequestException(field, key + " \"" + p + "\": must be absolute (a path in the image)");
+        if (!rootAllowed && p.equals("/")) throw new RequestException(field, key + ": cannot be /");
+        if (!clean(p)) throw new RequestException(field, key + " \"" + p + "\": not a clean path (no //, /./, /../ or trailing /)");
     }
 
     private static boolean clean(String p) {
