@@ -125,8 +125,10 @@ public record UnikraftTarget() implements Target {
 
     /**
      * ukcpio extracts member by member and creates no directory implicitly, so every member's
-     * parent must come earlier; and it does not link, so a member of a hard-link group stored
-     * without its data comes out as an empty file.
+     * parent must come earlier; it does not link, so a member of a hard-link group stored
+     * without its data comes out as an empty file; it reads only the first archive; and some
+     * replacements of one entry by another leave the guest with something else than the later
+     * entry ({@link UkcpioReplay}).
      */
     @Override
     public List<Finding> lintMembers(List<CpioReader.Member> members) {
@@ -134,6 +136,7 @@ public record UnikraftTarget() implements Target {
         java.util.Set<EntryPath> dirs = new java.util.HashSet<>();
         java.util.Map<EntryPath, EntryPath> orphans = new java.util.LinkedHashMap<>(); // missing parent -> first child
         for (CpioReader.Member m : members) {
+            if (m.archive() > 0) continue; // the guest never sees it; UkcpioReplay says so once
             EntryPath p = EntryPath.parse(m.name());
             if (!p.isRoot()) {
                 EntryPath parent = p.parent();
@@ -155,6 +158,7 @@ public record UnikraftTarget() implements Target {
                     : "there is no entry for its directory " + o.getKey().display();
             out.add(Finding.error(o.getValue(), where + ": ukcpio creates no parent directories, the boot fails"));
         }
+        out.addAll(UkcpioReplay.run(members));
         return out;
     }
 
