@@ -47,8 +47,8 @@ public record UnikraftTarget() implements Target {
     public List<Finding> prepare(Tree tree) {
         List<Finding> out = new ArrayList<>();
         Limits.names(tree, out, "Unikraft");
-        int[] owners = {0}, special = {0};
-        EntryPath[] firstOwner = {null}, firstSpecial = {null};
+        int[] owners = {0}, special = {0}, wide = {0};
+        EntryPath[] firstOwner = {null}, firstSpecial = {null}, firstWide = {null};
         tree.mapNodes((path, node) -> {
             switch (node) {
                 case Node.Device d -> {
@@ -73,6 +73,12 @@ public record UnikraftTarget() implements Target {
                         if (special[0]++ == 0) firstSpecial[0] = path;
                         m = m.withPermissions(m.permissions() & 0777);
                     }
+                    // ukcpio makes directories with mkdir under umask 022; the root is exempt, as
+                    // it already exists and gets the archive's mode by chmod (mapNodes skips it).
+                    if (node instanceof Node.Directory && (m.permissions() & 022) != 0) {
+                        if (wide[0]++ == 0) firstWide[0] = path;
+                        m = m.withPermissions(m.permissions() & ~022);
+                    }
                     return node.withMeta(m);
                 }
             }
@@ -82,6 +88,9 @@ public record UnikraftTarget() implements Target {
         }
         if (special[0] > 0) {
             out.add(Finding.warning(firstSpecial[0], special[0] + " entries had setuid/setgid/sticky bits; Unikraft drops them, so they were cleared"));
+        }
+        if (wide[0] > 0) {
+            out.add(Finding.warning(firstWide[0], wide[0] + " directories were group/other-writable; ukcpio creates directories under umask 022, so those bits were cleared"));
         }
         return out;
     }
