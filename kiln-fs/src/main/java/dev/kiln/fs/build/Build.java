@@ -74,6 +74,7 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
         // read (EROFS compresses, or copies uncompressed data to its place). A failure, the
         // target's included, still leaves nothing under the real name.
         int[] count = new int[1];
+        Tree[] written = new Tree[1];
         AtomicFile.write(out, (ch, file) -> {
             try (FileFeed feed = writer.feed(ch, file)) {
                 Tree tree = Sources.build(sources, excludes, mtime, feed);
@@ -81,6 +82,7 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
                 findings.addAll(target.prepare(tree));
                 if (findings.stream().anyMatch(Finding::isError)) throw new TargetException(target, findings);
                 count[0] = tree.size();
+                written[0] = tree;
                 if (count[0] >= COMPACT_AFTER_READING) {
                     // Reading a large source leaves its listings (stat records, names, paths) in the old
                     // generation, where nothing collects them before the build ends: at 300 000 files
@@ -94,7 +96,7 @@ public record Build(List<Source> sources, Excludes excludes, MtimePolicy mtime, 
         entries = count[0];
         Trace.mark("image in place");
         long size = Files.size(out);
-        findings.addAll(target.afterBuild(size));
+        findings.addAll(target.afterBuild(written[0], size));
         return new Result(findings, size, entries);
     }
 

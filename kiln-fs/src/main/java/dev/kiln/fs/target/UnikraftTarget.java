@@ -16,13 +16,10 @@ import java.util.List;
  * no compression, a mandatory trailer, parents before children, no hard links (each entry is
  * extracted on its own, so links without data come out empty), no device nodes, fifos or
  * sockets (skipped), owners and special bits dropped, directory modes masked by umask 022, a
- * fatal error for names of 256+ bytes or paths of 4096+ bytes. ramfs copies the archive, so the
- * guest needs about twice the image size in memory.
+ * fatal error for names of 256+ bytes or paths of 4096+ bytes. ramfs copies every file while the
+ * archive stays in memory; {@link UnikraftMemory} says how much the guest needs.
  */
 public record UnikraftTarget() implements Target {
-    /** Memory the unikernel itself needs besides the extracted tree and the archive. */
-    static final long HEADROOM = 16L << 20;
-
     public String id() { return "unikraft"; }
 
     @Override
@@ -172,15 +169,15 @@ public record UnikraftTarget() implements Target {
     }
 
     @Override
-    public List<Finding> afterBuild(long imageSize) {
-        return List.of(Finding.info("the guest needs at least " + guestMemoryMiB(imageSize)
-                + " MiB of memory for this initrd (ramfs holds the archive and its extracted copy: about twice "
-                + (imageSize + (1 << 20) - 1) / (1 << 20) + " MiB, plus headroom for the unikernel)"));
+    public List<Finding> afterBuild(Tree tree, long imageSize) {
+        UnikraftMemory.Need n = UnikraftMemory.of(tree, imageSize);
+        return List.of(Finding.info("the guest needs at least " + n.mib() + " MiB of memory for this initrd, besides what the"
+                + " application allocates (Unikraft 0.17: the " + mib(n.archiveBytes()) + " MiB archive stays in memory, ramfs copies"
+                + " the files into " + mib(n.fileBytes()) + " MiB of page-rounded blocks, and the entries take " + mib(n.entryBytes())
+                + " MiB; rule measured in kiln's bench/results/unikraft-memory.md)"));
     }
 
-    /** About twice the image plus headroom, rounded up to a MiB. */
-    public static long guestMemoryMiB(long imageSize) {
-        long bytes = 2 * imageSize + HEADROOM;
-        return (bytes + (1 << 20) - 1) >> 20;
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / (double) (1 << 20));
     }
 }

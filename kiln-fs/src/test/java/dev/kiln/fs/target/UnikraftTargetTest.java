@@ -7,6 +7,7 @@ import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
+import java.io.InputStream;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -52,5 +53,25 @@ class UnikraftTargetTest {
         Tree t = new Tree();
         t.put(p("etc"), new Node.Directory(Metadata.of(0755)));
         assertThat(new UnikraftTarget().prepare(t)).noneMatch(f -> f.message().contains("umask"));
+    }
+
+    @Test
+    void theNoteAfterABuildGivesTheRulesFigureAndWhereTheMemoryGoes() {
+        Tree t = new Tree();
+        t.put(p("f"), new Node.File(Metadata.of(0644), sized(16 << 20)));
+        List<Finding> notes = new UnikraftTarget().afterBuild(t, 16_777_728);
+        assertThat(notes).singleElement().satisfies(f -> {
+            assertThat(f.severity()).isEqualTo(Finding.Severity.INFO);
+            assertThat(f.message()).startsWith("the guest needs at least 65 MiB of memory for this initrd")
+                    .contains("the 16.0 MiB archive stays in memory").contains("32.0 MiB of page-rounded blocks");
+        });
+    }
+
+    /** A file of that many bytes whose data is never read: the rule needs only sizes. */
+    static Content sized(long size) {
+        return new Content() {
+            public long size() { return size; }
+            public InputStream open() { throw new UnsupportedOperationException("the memory rule must not read data"); }
+        };
     }
 }
