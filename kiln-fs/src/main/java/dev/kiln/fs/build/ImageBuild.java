@@ -116,12 +116,12 @@ public final class ImageBuild {
      */
     public BuildResult writeTo(Path out, Progress progress) throws IOException {
         List<Finding> findings = new ArrayList<>(checkKind());
-        int[] entries = new int[1];
-        AtomicFile.write(out, (ch, file) -> entries[0] = run(ch, file, progress, findings));
+        Tree[] written = new Tree[1];
+        AtomicFile.write(out, (ch, file) -> written[0] = run(ch, file, progress, findings));
         progress.phase("image in place");
         long size = Files.size(out);
-        findings.addAll(target.afterBuild(size));
-        return new BuildResult(findings, size, entries[0]);
+        findings.addAll(target.afterBuild(written[0], size));
+        return new BuildResult(findings, size, written[0].size());
     }
 
     /**
@@ -131,10 +131,10 @@ public final class ImageBuild {
      */
     public BuildResult writeTo(SeekableByteChannel out, Progress progress) throws IOException {
         List<Finding> findings = new ArrayList<>(checkKind());
-        int entries = run(out, null, progress, findings);
+        Tree written = run(out, null, progress, findings);
         long size = out.size();
-        findings.addAll(target.afterBuild(size));
-        return new BuildResult(findings, size, entries);
+        findings.addAll(target.afterBuild(written, size));
+        return new BuildResult(findings, size, written.size());
     }
 
     /** The image in memory, with the build's findings; no file is written anywhere. */
@@ -156,8 +156,11 @@ public final class ImageBuild {
         return target.checkKind(ImageKind.of(format, compression, crc));
     }
 
-    /** Sources → tree → target → writer; returns the entry count. */
-    private int run(SeekableByteChannel ch, Path file, Progress progress, List<Finding> findings) throws IOException {
+    /**
+     * Sources → tree → target → writer; returns the tree written, closed (its entries and metadata
+     * stay readable for the target's notes; its contents do not).
+     */
+    private Tree run(SeekableByteChannel ch, Path file, Progress progress, List<Finding> findings) throws IOException {
         progress.phase("start");
         ImageWriter writer = switch (format) {
             case CPIO -> new CpioWriter(new CpioWriter.Options(crc, target.copyHardLinks(), compression));
@@ -174,7 +177,7 @@ public final class ImageBuild {
             if (findings.stream().anyMatch(Finding::isError)) throw new TargetException(target, findings);
             progress.treeRead(tree);
             writer.write(tree, new Output(ch, file, progress, workers), feed);
-            return tree.size();
+            return tree;
         }
     }
 

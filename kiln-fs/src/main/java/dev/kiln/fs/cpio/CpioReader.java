@@ -44,8 +44,13 @@ public final class CpioReader implements ImageReader {
     /**
      * One member as the archive stores it, in archive order: what a consumer that extracts
      * entry by entry (Unikraft's ukcpio) sees, before later entries replace earlier ones.
+     *
+     * @param archive    which of the concatenated archives holds it, from 0 (consumers that stop
+     *                   at the first trailer never see the others)
+     * @param linkTarget a symlink's target, null for other types (where a later entry lands
+     *                   when a consumer follows the link)
      */
-    public record Member(long offset, String name, int mode, long nlink, long size) {}
+    public record Member(long offset, String name, int mode, long nlink, long size, int archive, String linkTarget) {}
 
     private final java.util.function.Consumer<Member> members;
 
@@ -115,10 +120,13 @@ public final class CpioReader implements ImageReader {
             this.win = new byte[(int) Math.min(WINDOW, size)];
         }
 
+        /** Index of the archive being read among the concatenated ones. */
+        private int archive;
+
         Tree read() throws IOException {
             if (size == 0) throw FormatException.at(name, 0, null, "empty file, not a cpio archive");
             long pos = 0;
-            while (true) {
+            for (;; archive++) {
                 pos = readArchive(pos);
                 long next = skipZeros(pos);
                 if (next >= size) break;
@@ -175,7 +183,8 @@ public final class CpioReader implements ImageReader {
                     throw FormatException.at(name, pos, entry, "file size " + h.fileSize() + " runs past the end of the archive ("
                             + left + " bytes left)");
                 }
-                members.accept(new Member(pos, entry, (int) h.mode(), h.nlink(), h.fileSize()));
+                String linkTarget = (h.mode() & Node.S_IFMT) == Node.S_IFLNK ? symlinkTarget(pos, entry, h, dataAt) : null;
+                members.accept(new Member(pos, entry, (int) h.mode(), h.nlink(), h.fileSize(), archive, linkTarget));
                 addEntry(pos, entry, h, dataAt);
                 long end = dataAt + h.fileSize();
                 pos = end + CpioFormat.padding(end - start, align);

@@ -44,8 +44,11 @@ public sealed interface Target permits GenericTarget, LinuxTarget, UnikraftTarge
         return false;
     }
 
-    /** Notes to print after a successful build of {@code imageSize} bytes (e.g. memory needs). */
-    default List<Finding> afterBuild(long imageSize) {
+    /**
+     * Notes to print after a successful build (e.g. memory needs): {@code tree} is what was
+     * written, after {@link #prepare}, into an image of {@code imageSize} bytes.
+     */
+    default List<Finding> afterBuild(Tree tree, long imageSize) {
         return List.of();
     }
 

@@ -16,13 +16,10 @@ import java.util.List;
  * no compression, a mandatory trailer, parents before children, no hard links (each entry is
  * extracted on its own, so links without data come out empty), no device nodes, fifos or
  * sockets (skipped), owners and special bits dropped, directory modes masked by umask 022, a
- * fatal error for names of 256+ bytes or paths of 4096+ bytes. ramfs copies the archive, so the
- * guest needs about twice the image size in memory.
+ * fatal error for names of 256+ bytes or paths of 4096+ bytes. ramfs copies every file while the
+ * archive stays in memory; {@link UnikraftMemory} says how much the guest needs.
  */
 public record UnikraftTarget() implements Target {
-    /** Memory the unikernel itself needs besides the extracted tree and the archive. */
-    static final long HEADROOM = 16L << 20;
-
     public String id() { return "unikraft"; }
 
     @Override
@@ -47,8 +44,8 @@ public record UnikraftTarget() implements Target {
     public List<Finding> prepare(Tree tree) {
         List<Finding> out = new ArrayList<>();
         Limits.names(tree, out, "Unikraft");
-        int[] owners = {0}, special = {0};
-        EntryPath[] firstOwner = {null}, firstSpecial = {null};
+        int[] owners = {0}, special = {0}, wide = {0};
+        EntryPath[] firstOwner = {null}, firstSpecial = {null}, firstWide = {null};
         tree.mapNodes((path, node) -> {
             switch (node) {
                 case Node.Device d -> {
@@ -73,6 +70,12 @@ public record UnikraftTarget() implements Target {
                         if (special[0]++ == 0) firstSpecial[0] = path;
                         m = m.withPermissions(m.permissions() & 0777);
                     }
+                    // ukcpio makes directories with mkdir under umask 022; the root is exempt, as
+                    // it already exists and gets the archive's mode by chmod (mapNodes skips it).
+                    if (node instanceof Node.Directory && (m.permissions() & 022) != 0) {
+                        if (wide[0]++ == 0) firstWide[0] = path;
+                        m = m.withPermissions(m.permissions() & ~022);
+                    }
                     return node.withMeta(m);
                 }
             }
@@ -82,6 +85,9 @@ public record UnikraftTarget() implements Target {
         }
         if (special[0] > 0) {
             out.add(Finding.warning(firstSpecial[0], special[0] + " entries had setuid/setgid/sticky bits; Unikraft drops them, so they were cleared"));
+        }
+        if (wide[0] > 0) {
+            out.add(Finding.warning(firstWide[0], wide[0] + " directories were group/other-writable; ukcpio creates directories under umask 022, so those bits were cleared"));
         }
         return out;
     }
@@ -125,8 +131,10 @@ public record UnikraftTarget() implements Target {
 
     /**
      * ukcpio extracts member by member and creates no directory implicitly, so every member's
-     * parent must come earlier; and it does not link, so a member of a hard-link group stored
-     * without its data comes out as an empty file.
+     * parent must come earlier; it does not link, so a member of a hard-link group stored
+     * without its data comes out as an empty file; it reads only the first archive; and some
+     * replacements of one entry by another leave the guest with something else than the later
+     * entry ({@link UkcpioReplay}).
      */
     @Override
     public List<Finding> lintMembers(List<CpioReader.Member> members) {
@@ -134,6 +142,7 @@ public record UnikraftTarget() implements Target {
         java.util.Set<EntryPath> dirs = new java.util.HashSet<>();
         java.util.Map<EntryPath, EntryPath> orphans = new java.util.LinkedHashMap<>(); // missing parent -> first child
         for (CpioReader.Member m : members) {
+            if (m.archive() > 0) continue; // the guest never sees it; UkcpioReplay says so once
             EntryPath p = EntryPath.parse(m.name());
             if (!p.isRoot()) {
                 EntryPath parent = p.parent();
@@ -155,19 +164,20 @@ public record UnikraftTarget() implements Target {
                     : "there is no entry for its directory " + o.getKey().display();
             out.add(Finding.error(o.getValue(), where + ": ukcpio creates no parent directories, the boot fails"));
         }
+        out.addAll(UkcpioReplay.run(members));
         return out;
     }
 
     @Override
-    public List<Finding> afterBuild(long imageSize) {
-        return List.of(Finding.info("the guest needs at least " + guestMemoryMiB(imageSize)
-                + " MiB of memory for this initrd (ramfs holds the archive and its extracted copy: about twice "
-                + (imageSize + (1 << 20) - 1) / (1 << 20) + " MiB, plus headroom for the unikernel)"));
+    public List<Finding> afterBuild(Tree tree, long imageSize) {
+        UnikraftMemory.Need n = UnikraftMemory.of(tree, imageSize);
+        return List.of(Finding.info("the guest needs at least " + n.mib() + " MiB of memory for this initrd, besides what the"
+                + " application allocates (Unikraft 0.17: the " + mib(n.archiveBytes()) + " MiB archive stays in memory, ramfs copies"
+                + " the files into " + mib(n.fileBytes()) + " MiB of page-rounded blocks, and the entries take " + mib(n.entryBytes())
+                + " MiB; rule measured in kiln's bench/results/unikraft-memory.md)"));
     }
 
-    /** About twice the image plus headroom, rounded up to a MiB. */
-    public static long guestMemoryMiB(long imageSize) {
-        long bytes = 2 * imageSize + HEADROOM;
-        return (bytes + (1 << 20) - 1) >> 20;
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / (double) (1 << 20));
     }
 }

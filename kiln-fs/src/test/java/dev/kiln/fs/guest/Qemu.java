@@ -87,10 +87,7 @@ public final class Qemu {
 
     /** Locates QEMU and the newest Debian kernel that has its modules installed. */
     public static Qemu find() throws IOException {
-        Path q = Stream.of("/usr/bin/qemu-system-x86_64", "/usr/local/bin/qemu-system-x86_64")
-                .map(Path::of).filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new AssertionError("qemu-system-x86_64 not found: install the Debian package "
-                        + QEMU_PACKAGE + " (apt-get install " + QEMU_PACKAGE + ")"));
+        Path q = binary();
         List<Path> kernels = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("/boot"))) {
             s.filter(p -> p.getFileName().toString().startsWith("vmlinuz-")).forEach(kernels::add);
@@ -108,6 +105,14 @@ public final class Qemu {
         }
         Path k = kernels.getLast();
         return new Qemu(q, k, versionOf(k));
+    }
+
+    /** qemu-system-x86_64, or a failure naming the package to install. */
+    static Path binary() {
+        return Stream.of("/usr/bin/qemu-system-x86_64", "/usr/local/bin/qemu-system-x86_64")
+                .map(Path::of).filter(Files::isExecutable).findFirst()
+                .orElseThrow(() -> new AssertionError("qemu-system-x86_64 not found: install the Debian package "
+                        + QEMU_PACKAGE + " (apt-get install " + QEMU_PACKAGE + ")"));
     }
 
     /** Orders kernel releases by their numbers, so 6.1.0-10 comes after 6.1.0-9. */
@@ -219,7 +224,7 @@ public final class Qemu {
         }
     }
 
-    private static void pump(InputStream in, ByteArrayOutputStream out) {
+    static void pump(InputStream in, ByteArrayOutputStream out) {
         byte[] buf = new byte[8192];
         try (in) {
             int n;
@@ -234,13 +239,13 @@ public final class Qemu {
     }
 
     /** The console as text: the serial line discipline turns \n into \r\n, which we undo. */
-    private static String text(ByteArrayOutputStream out) {
+    static String text(ByteArrayOutputStream out) {
         synchronized (out) {
             return out.toString(StandardCharsets.UTF_8).replace("\r", "");
         }
     }
 
-    private static void kill(Process p) throws IOException {
+    static void kill(Process p) throws IOException {
         // QEMU starts no helpers today, but a wrapper script or a future -runas would; take them all.
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
