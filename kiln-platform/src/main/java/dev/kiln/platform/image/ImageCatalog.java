@@ -61,7 +61,7 @@ public final class ImageCatalog {
      * initrd files on disk.
      */
     public record Runnable(String pinned, Digest digest, String guest, Path kernel, Path initrd, long initrdSize,
-                           ImageConfig config) {}
+                           ImageConfig config, int unikraftMiB) {}
 
     /**
      * Resolves {@code ref} ({@code NAME[:TAG]}, {@code NAME@sha256:…} or
@@ -127,7 +127,8 @@ public final class ImageCatalog {
         Path initrd = initrdLayer == null ? null : dir.resolve("initrd");
         String guest = e.config() != null ? e.config().labels().getOrDefault(GUEST_LABEL, "unikraft") : "unikraft";
         return new Runnable(name.contains(":") || name.contains("@") ? name + "@" + top.digest() : name + ":latest@" + top.digest(),
-                top.digest(), guest, dir.resolve("kernel"), initrd, initrd == null ? 0 : Files.size(initrd), e.config());
+                top.digest(), guest, dir.resolve("kernel"), initrd, initrd == null ? 0 : Files.size(initrd), e.config(),
+                Integer.parseInt(Files.readString(dir.resolve("unikraft-memory")).strip()));
     }
 
     private Optional<Descriptor> find(String tag, String name, Digest pinned) throws IOException {
@@ -158,7 +159,18 @@ public final class ImageCatalog {
         Path tmp = Files.createTempDirectory(cache, ".extract-");
         try {
             single(kernel, tmp, "kernel");
-            if (initrd != null) single(initrd, tmp, "initrd");
+            int mib = 16;
+            if (initrd != null) {
+                single(initrd, tmp, "initrd");
+                // What a Unikraft guest needs for this initrd, by the measured rule kiln build --target
+                // unikraft prints; worked out once, here, since it reads the whole archive's tree.
+                try (Tree t = Images.read(tmp.resolve("initrd"), tmp)) {
+                    mib = (int) dev.kiln.fs.target.UnikraftMemory.requiredMiB(t, Files.size(tmp.resolve("initrd")));
+                } catch (dev.kiln.fs.KilnException ex) {
+                    mib = -1; // not an archive Unikraft reads (EROFS, say): the rule does not apply
+                }
+            }
+            Files.writeString(tmp.resolve("unikraft-memory"), Integer.toString(mib));
             Files.createFile(tmp.resolve("done"));
             // A directory left by an extraction that a crash cut short has no "done": replace it.
             if (Files.exists(dir)) deleteTree(dir);

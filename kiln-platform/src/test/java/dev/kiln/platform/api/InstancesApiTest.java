@@ -142,7 +142,7 @@ class InstancesApiTest {
                     .get("field").asString()).isEqualTo("name");
             assertThat(call(p, "POST", "/v1/instances", "{\"image\":\"nosuch:1\"}").body().get("errors").get(0).get("field").asString())
                     .isEqualTo("image");
-            Reply small = call(p, "POST", "/v1/instances", "{\"image\":\"probe:latest\",\"memory_mb\":4}");
+            Reply small = call(p, "POST", "/v1/instances", "{\"image\":\"probe:latest\",\"memory_mb\":1}");
             assertThat(small.status()).isEqualTo(400);
             assertThat(small.body().get("message").asString()).contains("needs at least").contains("MiB");
             assertThat(call(p, "POST", "/v1/instances", "{\"image\":\"probe:latest\",").status()).isEqualTo(400);
@@ -176,7 +176,7 @@ class InstancesApiTest {
             assertThat(w.get("env").get("B").asString()).isEqualTo("2");
             assertThat(w.get("env").get("A").asString()).isEqualTo("1");
             assertThat(w.get("memory_mb").asInt()).isEqualTo(256);
-            Reply bad = call(p, "PATCH", "/v1/instances/" + uuid, "{\"prop\":\"memory_mb\",\"op\":\"set\",\"value\":2}");
+            Reply bad = call(p, "PATCH", "/v1/instances/" + uuid, "{\"prop\":\"memory_mb\",\"op\":\"set\",\"value\":1}");
             assertThat(bad.status()).isEqualTo(400);
             assertThat(bad.body().get("message").asString()).contains("needs at least");
             assertThat(call(p, "PATCH", "/v1/instances/" + uuid, "{\"prop\":\"colour\",\"op\":\"set\",\"value\":1}").body().get("errors")
