@@ -87,7 +87,13 @@ public record Challenge(String scheme, Map<String, String> params) {
                     }
                     j++; // the closing quote
                 } else {
-                    while (j < n && header.charAt(j) != ',' && !Character.isWhitespace(header.charAt(j))) value.append(header.charAt(j++));
+                    while (true) {
+                        while (j < n && header.charAt(j) != ',' && !Character.isWhitespace(header.charAt(j))) value.append(header.charAt(j++));
+                        // An unquoted scope's actions are joined by commas ("pull,push"): a comma
+                        // goes on with the value unless a parameter or a challenge follows it.
+                        if (!word.equalsIgnoreCase("scope") || j >= n || header.charAt(j) != ',' || startsParamOrChallenge(header, j + 1)) break;
+                        value.append(header.charAt(j++));
+                    }
                 }
                 params.put(word.toLowerCase(Locale.ROOT), value.toString());
                 i = j;
@@ -105,6 +111,18 @@ public record Challenge(String scheme, Map<String, String> params) {
     /** RFC 7230's tchar: what a scheme or a parameter name is made of. */
     private static boolean isTokenChar(char c) {
         return c < 127 && (Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+    }
+
+    /** Whether {@code name=} or {@code Scheme name=} starts at {@code i} (after spaces). */
+    private static boolean startsParamOrChallenge(String s, int i) {
+        int j = skipSpaces(s, i);
+        int start = j;
+        while (j < s.length() && isTokenChar(s.charAt(j))) j++;
+        if (j == start) return true;
+        j = skipSpaces(s, j);
+        if (j >= s.length()) return false;
+        if (s.charAt(j) == '=') return true;
+        return isTokenChar(s.charAt(j));
     }
 
     private static int skipSpaces(String s, int i) {

@@ -79,7 +79,7 @@ public final class ProgressBar implements Progress, AutoCloseable {
             if (b[0] >= b[1]) complete++;
         }
         String tail = String.format(" %3d%% %s/%s %d/%d blobs", total == 0 ? 100 : done * 100 / total, size(done), size(total), complete, blobs.size());
-        int barWidth = Math.max(10, width - label.length() - tail.length() - 4);
+        int barWidth = Math.max(10, width - label.length() - tail.length() - 3);
         int filled = total == 0 ? barWidth : (int) (barWidth * done / total);
         return label + " [" + "#".repeat(filled) + "-".repeat(barWidth - filled) + "]" + tail;
     }

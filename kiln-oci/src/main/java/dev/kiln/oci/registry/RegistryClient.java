@@ -246,10 +246,14 @@ public final class RegistryClient implements AutoCloseable {
 
     /** What {@code ref} points at ({@code HEAD}), or empty when the repository has no such tag or digest. */
     public Optional<Descriptor> resolve(ImageReference.Registry ref) {
+        return resolve(ref, pullScope(Repository.of(ref)));
+    }
+
+    private Optional<Descriptor> resolve(ImageReference.Registry ref, Set<String> scopes) {
         Repository repo = Repository.of(ref);
         Target t = at(repo, "manifest " + ref.reference());
         HttpResponse<InputStream> resp = transport.send(new Transport.Req("HEAD", transport.url(repo, "/manifests/" + ref.reference()), t)
-                .header("Accept", ACCEPT).scopes(pullScope(repo)));
+                .header("Accept", ACCEPT).scopes(scopes));
         Transport.discard(resp);
         if (resp.statusCode() == 404) return Optional.empty();
         if (resp.statusCode() != 200) throw transport.error(resp, t);
@@ -571,9 +575,12 @@ public final class RegistryClient implements AutoCloseable {
         out.add(m);
     }
 
-    /** Whether {@code repo} has manifest {@code digest} (so an index push need not put it again). */
+    /**
+     * Whether {@code repo} has manifest {@code digest} (so an index push need not put it again);
+     * asked with the push's scope, so a push needs one token.
+     */
     private boolean hasManifest(Repository repo, Digest digest) {
-        return resolve(new ImageReference.Registry(repo.registry(), repo.name(), null, digest)).isPresent();
+        return resolve(new ImageReference.Registry(repo.registry(), repo.name(), null, digest), pushScope(repo)).isPresent();
     }
 
     /**

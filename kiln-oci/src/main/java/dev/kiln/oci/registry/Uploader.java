@@ -100,8 +100,8 @@ final class Uploader {
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Range", offset + "-" + (offset + n - 1))
                 .body(() -> BodyPublishers.ofByteArray(buf, 0, n));
+        sent += n; // counted before: a piece lost in transit went out all the same
         HttpResponse<InputStream> resp = transport.send(r);
-        sent += n;
         if (resp.statusCode() != 202) throw transport.error(resp, target);
         next(resp);
         Transport.discard(resp);
@@ -112,8 +112,8 @@ final class Uploader {
                 .timeout(timeoutFor(n))
                 .header("Content-Type", "application/octet-stream")
                 .body(() -> n == 0 ? BodyPublishers.noBody() : BodyPublishers.ofByteArray(buf, 0, n));
-        HttpResponse<InputStream> resp = transport.send(r);
         sent += n;
+        HttpResponse<InputStream> resp = transport.send(r);
         if (resp.statusCode() != 201) throw transport.error(resp, target);
         Transport.discard(resp);
         options.progress().blob(blob.digest(), blob.size(), blob.size());

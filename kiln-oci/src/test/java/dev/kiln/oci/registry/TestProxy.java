@@ -57,11 +57,13 @@ final class TestProxy implements AutoCloseable {
         final String method;
         final Pattern path;
         final Action action;
+        int skip;
         int remaining;
 
-        Rule(String method, Pattern path, int times, Action action) {
+        Rule(String method, Pattern path, int skip, int times, Action action) {
             this.method = method;
             this.path = path;
+            this.skip = skip;
             this.remaining = times;
             this.action = action;
         }
@@ -91,7 +93,12 @@ final class TestProxy implements AutoCloseable {
 
     /** Applies {@code action} to the next {@code times} requests of {@code method} whose path and query match {@code regex}. */
     synchronized TestProxy on(String method, String regex, int times, Action action) {
-        rules.add(new Rule(method, Pattern.compile(regex), times, action));
+        return on(method, regex, 0, times, action);
+    }
+
+    /** As {@link #on(String, String, int, Action)}, letting the first {@code skip} matching requests through first. */
+    synchronized TestProxy on(String method, String regex, int skip, int times, Action action) {
+        rules.add(new Rule(method, Pattern.compile(regex), skip, times, action));
         return this;
     }
 
@@ -106,6 +113,10 @@ final class TestProxy implements AutoCloseable {
     private synchronized Action take(String method, String pathAndQuery) {
         for (Rule r : rules) {
             if (r.remaining > 0 && r.method.equals(method) && r.path.matcher(pathAndQuery).find()) {
+                if (r.skip > 0) {
+                    r.skip--;
+                    continue;
+                }
                 r.remaining--;
                 return r.action;
             }
