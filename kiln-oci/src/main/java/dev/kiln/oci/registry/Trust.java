@@ -19,12 +19,25 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
 /**
- * TLS trust for registries with their own certificate authority: the certificates of a PEM file
- * are trusted in addition to the JDK's. Host names are still checked: the JDK wraps a plain
- * {@link X509TrustManager} with its endpoint identification.
+ * TLS trust: the JDK's authorities, loaded on the first handshake rather than when the client is
+ * made (parsing cacerts costs a fresh JVM about 0.1 s, for nothing when the registry speaks plain
+ * HTTP), and, for registries with their own authority, the certificates of a PEM file besides.
+ * Host names are still checked: the JDK wraps a plain {@link X509TrustManager} with its endpoint
+ * identification.
  */
 final class Trust {
     private Trust() {}
+
+    /** The JDK's authorities alone. */
+    static SSLContext system() {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[] {new Lazy()}, null);
+            return ctx;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     static SSLContext withCertificates(Path pem) {
         List<X509Certificate> certs = new ArrayList<>();
@@ -40,7 +53,7 @@ final class Trust {
             store.load(null, null);
             for (int i = 0; i < certs.size(); i++) store.setCertificateEntry("ca-" + i, certs.get(i));
             X509TrustManager own = trustManager(store);
-            X509TrustManager system = trustManager(null);
+            X509TrustManager system = new Lazy();
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(null, new TrustManager[] {new Either(own, system)}, null);
             return ctx;
@@ -54,6 +67,41 @@ final class Trust {
         f.init(store);
         for (TrustManager m : f.getTrustManagers()) if (m instanceof X509TrustManager x) return x;
         throw new GeneralSecurityException("no X509 trust manager");
+    }
+
+    /** The JDK's default trust manager, made when it is first needed. */
+    private static final class Lazy implements X509TrustManager {
+        private X509TrustManager delegate;
+
+        private synchronized X509TrustManager get() throws CertificateException {
+            if (delegate == null) {
+                try {
+                    delegate = trustManager(null);
+                } catch (GeneralSecurityException e) {
+                    throw new CertificateException("cannot load the JDK's certificate authorities: " + e.getMessage(), e);
+                }
+            }
+            return delegate;
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            get().checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            get().checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            try {
+                return get().getAcceptedIssuers();
+            } catch (CertificateException e) {
+                return new X509Certificate[0];
+            }
+        }
     }
 
     /** Trusts a chain the given certificates vouch for, else what the JDK's authorities vouch for. */
