@@ -107,12 +107,24 @@ final class DockerRegistry implements AutoCloseable {
             if (!process.isAlive()) return false;
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-                return true;
             } catch (IOException notYet) {
                 Thread.sleep(50);
+                continue;
             }
+            // Someone else may hold the port (taken between our probe and the registry's bind):
+            // then the registry exits at once, saying so.
+            Thread.sleep(150);
+            return process.isAlive() && !logText().contains("address already in use");
         }
         return false;
+    }
+
+    private String logText() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     static int freePort() throws IOException {
@@ -132,10 +144,6 @@ final class DockerRegistry implements AutoCloseable {
 
     Path storage() {
         return dir.resolve("storage");
-    }
-
-    String log() throws IOException {
-        return Files.readString(log, StandardCharsets.UTF_8);
     }
 
     @Override
