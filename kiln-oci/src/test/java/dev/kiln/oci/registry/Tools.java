@@ -29,7 +29,7 @@ final class Tools {
 
     /** Runs a command to its end (at most {@code seconds}), returning its exit code and output. */
     static Result run(int seconds, String... command) throws IOException, InterruptedException {
-        Path out = Files.createTempFile("kiln-cmd", ".out"), err = Files.createTempFile("kiln-cmd", ".err");
+        Path out = Files.createTempFile("registry-test-cmd", ".out"), err = Files.createTempFile("registry-test-cmd", ".err");
         try {
             Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
