@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Registry push and pull: kiln's client vs skopeo copy, side by side in one run, against one local
 # docker-registry (distribution 2.8, plain HTTP on loopback). A 200 MB image of 4 layers.
-# Writes bench/results/registry.md (table) and registry-{push,pull}.json (hyperfine raw data).
+# Writes bench/results/registry.md (table) and registry-{push,pull}.json (every timed run).
 . "$(dirname "$0")/lib.sh"
-need hyperfine skopeo docker-registry python3 curl
+need skopeo docker-registry python3 curl
 java_home=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 runs=${KILN_BENCH_RUNS:-5}
 (cd "$repo" && JAVA_HOME=$java_home MAVEN_OPTS=--sun-misc-unsafe-memory-access=allow \
@@ -82,22 +82,72 @@ rm -f "$aot"
 kiln_jvm() { local flags=("$@"); echo "$java ${flags[*]} -cp $classes:$jackson $main"; }
 kiln_aot() { local flags=("$@"); echo "$java -XX:AOTCache=$aot ${flags[*]} -cp $jar:$jackson $main"; }
 
+# Timed in interleaved rounds (each round runs every command once, in turn), not hyperfine's one
+# command after the other: the cores are shared, and load that drifts over a minute would
+# otherwise land on one tool only. One warm-up round, then $runs timed rounds; medians.
 # Every push goes to a new repository (it holds no blob yet, so every byte is sent). skopeo
 # remembers where it saw each blob (/var/lib/containers/cache/blob-info-cache-v1.boltdb when
 # root) and would mount the blobs from an earlier run's repository instead of sending them, so
 # that cache is removed before each of its runs: both tools start cold, as kiln's client does.
-new_repo='$(date +%s%N)'
-hyperfine --warmup 1 --runs "$runs" --export-json "$results/registry-push.json" \
-  -p true -p true -p "rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb" \
-  -n kiln "$(kiln_aot "${push_flags[@]}") push $image docker://$host/kiln/p$new_repo:1" \
-  -n kiln-no-aot "$(kiln_jvm "${push_flags[@]}") push $image docker://$host/kiln/j$new_repo:1" \
-  -n skopeo "skopeo --insecure-policy copy -q --dest-tls-verify=false oci:$image:bench docker://$host/skopeo/p$new_repo:1"
 # Every pull goes to an empty directory, the previous run's deleted and synced first.
-hyperfine --warmup 1 --runs "$runs" --export-json "$results/registry-pull.json" \
-  -p "rm -rf $out/kiln; sync" -p "rm -rf $out/kiln-no-aot; sync" -p "rm -rf $out/skopeo; sync" \
-  -n kiln "$(kiln_aot "${pull_flags[@]}") pull docker://$host/bench/source:1 $out/kiln" \
-  -n kiln-no-aot "$(kiln_jvm "${pull_flags[@]}") pull docker://$host/bench/source:1 $out/kiln-no-aot" \
-  -n skopeo "skopeo --insecure-policy copy -q --src-tls-verify=false docker://$host/bench/source:1 oci:$out/skopeo:1"
+new_repo='$(date +%s%N)'
+python3 - "$runs" "$results/registry-push.json" \
+  kiln "true" "$(kiln_aot "${push_flags[@]}") push $image docker://$host/kiln/p$new_repo:1" \
+  kiln-no-aot "true" "$(kiln_jvm "${push_flags[@]}") push $image docker://$host/kiln/j$new_repo:1" \
+  skopeo "rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb" \
+    "skopeo --insecure-policy copy -q --dest-tls-verify=false oci:$image:bench docker://$host/skopeo/p$new_repo:1" <<'PY'
+import json, os, statistics, subprocess, sys, time
+runs, out, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+tools = [(args[i], args[i + 1], args[i + 2]) for i in range(0, len(args), 3)]
+times = {name: [] for name, _, _ in tools}
+for round in range(runs + 1):
+    for name, prepare, command in tools:
+        subprocess.run(prepare, shell=True, check=True)
+        t0 = time.perf_counter()
+        p = subprocess.Popen(command, shell=True, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        if status != 0:
+            sys.exit(f"bench: {name} failed: {command}")
+        if round > 0:
+            times[name].append((wall, usage.ru_utime, usage.ru_stime))
+results = []
+for name, _, command in tools:
+    w = [t[0] for t in times[name]]
+    results.append({"command": name, "commandline": command, "times": w, "median": statistics.median(w), "mean": statistics.mean(w),
+                    "stddev": statistics.stdev(w) if len(w) > 1 else 0, "user": statistics.median(t[1] for t in times[name]),
+                    "system": statistics.median(t[2] for t in times[name])})
+    print(f"{name}: median {statistics.median(w):.2f} s of {', '.join(f'{x:.2f}' for x in w)}", file=sys.stderr)
+json.dump({"results": results}, open(out, "w"), indent=2)
+PY
+python3 - "$runs" "$results/registry-pull.json" \
+  kiln "rm -rf $out/kiln; sync" "$(kiln_aot "${pull_flags[@]}") pull docker://$host/bench/source:1 $out/kiln" \
+  kiln-no-aot "rm -rf $out/kiln-no-aot; sync" "$(kiln_jvm "${pull_flags[@]}") pull docker://$host/bench/source:1 $out/kiln-no-aot" \
+  skopeo "rm -rf $out/skopeo; sync" "skopeo --insecure-policy copy -q --src-tls-verify=false docker://$host/bench/source:1 oci:$out/skopeo:1" <<'PY'
+import json, os, statistics, subprocess, sys, time
+runs, out, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+tools = [(args[i], args[i + 1], args[i + 2]) for i in range(0, len(args), 3)]
+times = {name: [] for name, _, _ in tools}
+for round in range(runs + 1):
+    for name, prepare, command in tools:
+        subprocess.run(prepare, shell=True, check=True)
+        t0 = time.perf_counter()
+        p = subprocess.Popen(command, shell=True, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        if status != 0:
+            sys.exit(f"bench: {name} failed: {command}")
+        if round > 0:
+            times[name].append((wall, usage.ru_utime, usage.ru_stime))
+results = []
+for name, _, command in tools:
+    w = [t[0] for t in times[name]]
+    results.append({"command": name, "commandline": command, "times": w, "median": statistics.median(w), "mean": statistics.mean(w),
+                    "stddev": statistics.stdev(w) if len(w) > 1 else 0, "user": statistics.median(t[1] for t in times[name]),
+                    "system": statistics.median(t[2] for t in times[name])})
+    print(f"{name}: median {statistics.median(w):.2f} s of {', '.join(f'{x:.2f}' for x in w)}", file=sys.stderr)
+json.dump({"results": results}, open(out, "w"), indent=2)
+PY
 
 # Every pull must hold the same image, byte for byte.
 want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$image/index.json")
@@ -119,12 +169,13 @@ print()
 print(f"{datetime.date.today()}, {cores} cores shared with other work (load average at the end: {load}), {kernel};")
 print(f"docker-registry {registry} on loopback (plain HTTP, filesystem storage), skopeo {skopeo}, {java}.")
 print(f"One image of 4 layers, {nbytes/1e6:.0f} MB of blobs (random data in gzip streams of stored blocks, so that")
-print("skopeo copies the layers as they are instead of compressing them). hyperfine, 1 warm-up and")
-print(f"{runs} timed runs per command; every push to a new repository, every pull into an empty directory.")
+print(f"skopeo copies the layers as they are instead of compressing them). 1 warm-up round and {runs} timed")
+print("rounds, each running every command once in turn; every push to a new repository, every pull into")
+print("an empty directory. Wall time, and the CPU time of the process and its children (medians).")
 print("`kiln` runs as ./kiln does, with an AOT cache; `kiln-no-aot` is the same JVM without it.")
 print("Ratios use the medians.")
 print()
-print("| direction | tool | wall s median | wall s (mean ± σ) | MB/s | user s | sys s | / skopeo |")
+print("| direction | tool | wall s median | wall s (mean ± σ) | MB/s | user s | sys s | wall / skopeo |")
 print("|---|---|---|---|---|---|---|---|")
 for direction in ["push", "pull"]:
     data = json.load(open(f"{results}/registry-{direction}.json"))

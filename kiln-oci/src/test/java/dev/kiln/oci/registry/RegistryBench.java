@@ -72,17 +72,32 @@ public final class RegistryBench {
     }
 
     private static void push(Path dir, ImageReference.Registry dst) throws IOException {
+        phase("main");
         OciLayout layout = OciLayout.open(dir);
         Descriptor top = layout.resolve("bench").orElseThrow(() -> new OciException(dir + ": no image tagged bench"));
+        phase("layout read (JSON)");
         try (RegistryClient c = client(); ProgressBar bar = ProgressBar.forTerminal("push")) {
+            phase("client made");
             c.push(layout, top, dst, options().withProgress(bar));
+            phase("pushed");
         }
     }
 
     private static void pull(ImageReference.Registry src, Path dir) throws IOException {
+        phase("main");
         OciLayout layout = OciLayout.create(dir);
+        phase("layout made (JSON)");
         try (RegistryClient c = client(); ProgressBar bar = ProgressBar.forTerminal("pull")) {
+            phase("client made");
             c.pull(src, layout, src.tag(), options().withProgress(bar));
+            phase("pulled");
+        }
+    }
+
+    /** With -Dbench.timeline=true: the JVM's uptime at each phase, on stderr, to see where a run's time goes. */
+    private static void phase(String name) {
+        if (Boolean.getBoolean("bench.timeline")) {
+            System.err.printf("%6d ms  %s%n", java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(), name);
         }
     }
 
