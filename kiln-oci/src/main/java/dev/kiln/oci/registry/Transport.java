@@ -38,13 +38,6 @@ final class Transport implements AutoCloseable {
     private final HttpClient http;
     final Auth auth;
 
-    static {
-        // The JDK client reads sockets into 16 KiB buffers by default and hands a body stream
-        // one buffer per read; blobs are megabytes, and 256 KiB buffers cut a cold JVM's CPU per
-        // blob by a third (a 200 MB pull: 1.65 s of CPU down to 1.1 s). Set only when nobody
-        // chose a size, and read by the JDK once, when its first client is made.
-        if (System.getProperty("jdk.httpclient.bufsize") == null) System.setProperty("jdk.httpclient.bufsize", Integer.toString(256 << 10));
-    }
 
     Transport(RegistryClient.Config config) {
         this.config = config;
