@@ -22,7 +22,7 @@ rm -f "$jar"
 # JVM flags as ./kiln sets them: the serial collector with a small fixed young generation, and C1
 # only for a push (it hashes nothing); a pull hashes every byte, and SHA-256 runs on the CPU's SHA
 # instructions only in C2-compiled code, so there C2 compiles the JDK's digest code and nothing else.
-base=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:+UseSerialGC -Xmn32m
+base=(-Djdk.httpclient.bufsize=262144 --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -XX:+UseSerialGC -Xmn32m
   -XX:PretenureSizeThreshold=1m -Xlog:cds=off -Xlog:aot=off)
 push_flags=("${base[@]}" -XX:TieredStopAtLevel=1)
 pull_flags=("${base[@]}" -XX:+UnlockDiagnosticVMOptions -XX:CompilerDirectivesFile="$repo/scripts/c2-digests.json"
