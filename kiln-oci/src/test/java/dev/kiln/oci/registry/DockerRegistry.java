@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * the test's. Plain HTTP without auth, or with htpasswd basic auth behind TLS, or with token
  * auth against a {@link TokenServer}.
  */
-final class DockerRegistry implements AutoCloseable {
+public final class DockerRegistry implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path dir;
@@ -28,7 +28,7 @@ final class DockerRegistry implements AutoCloseable {
     }
 
     /** An open registry over plain HTTP. */
-    static DockerRegistry plain(Path dir) throws IOException, InterruptedException {
+    public static DockerRegistry plain(Path dir) throws IOException, InterruptedException {
         return start(dir, "");
     }
 
@@ -134,7 +134,7 @@ final class DockerRegistry implements AutoCloseable {
     }
 
     /** {@code 127.0.0.1:PORT}, as a registry name. */
-    String host() {
+    public String host() {
         return "127.0.0.1:" + port;
     }
 
