@@ -17,16 +17,34 @@ import java.util.Locale;
 public final class LayerStreams {
     private LayerStreams() {}
 
-    /** Fails unless {@code layer} is a tar layer, naming it as {@code what}. */
+    /** How messages name layer {@code i} (from 0) of {@code n}: {@code IMAGE layer 2 of 5 (sha256:…)}. */
+    public static String describe(String image, int i, int n, Descriptor layer) {
+        return image + " layer " + (i + 1) + " of " + n + " (" + layer.digest() + ")";
+    }
+
+    /** Fails unless {@code layer} is a tar layer; {@code what} names it (see {@link #describe}). */
     public static void checkTarLayer(Descriptor layer, String what) {
         if (!MediaTypes.isTarLayer(layer.mediaType())) {
-            throw new OciException(what + " (" + layer.digest() + ") has media type " + layer.mediaType()
-                    + ", not a filesystem layer (tar, tar+gzip or tar+zstd)");
+            throw new OciException(what + " has media type " + layer.mediaType() + ", not a filesystem layer (tar, tar+gzip or tar+zstd)");
         }
     }
 
+    /**
+     * A layer's tar as it is read: {@link #verifyRest} reads what is left of the blob, so that
+     * whoever gives up on a tar it cannot parse learns first whether the blob was not the one the
+     * manifest names (the better message: a corrupt download, not a corrupt image).
+     */
+    public abstract static class TarStream extends FilterInputStream {
+        TarStream(InputStream in) {
+            super(in);
+        }
+
+        /** Reads the rest of the blob, failing (an {@link OciException} naming the digest) if it does not match. */
+        public abstract void verifyRest() throws IOException;
+    }
+
     /** The layer's uncompressed tar, verified against {@code layer}; {@code what} names it in messages. */
-    public static InputStream openTar(BlobSource blobs, Descriptor layer, String what) throws IOException {
+    public static TarStream openTar(BlobSource blobs, Descriptor layer, String what) throws IOException {
         checkTarLayer(layer, what);
         BufferedInputStream raw = new BufferedInputStream(blobs.open(layer), 1 << 16);
         Compression c;
@@ -39,10 +57,14 @@ public final class LayerStreams {
             tar = c.decompress(raw);
         } catch (IOException | RuntimeException e) {
             raw.close();
-            throw wrap(e, what + " (" + layer.digest() + ")", Compression.NONE);
+            throw wrap(e, what, Compression.NONE);
         }
-        String where = what + " (" + layer.digest() + ")";
-        return new FilterInputStream(tar) {
+        return new TarStream(tar) {
+            @Override
+            public void verifyRest() throws IOException {
+                raw.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+
             @Override
             public int read() throws IOException {
                 byte[] one = new byte[1];
@@ -57,7 +79,18 @@ public final class LayerStreams {
                     if (n < 0 && c != Compression.NONE) raw.transferTo(java.io.OutputStream.nullOutputStream());
                     return n;
                 } catch (IOException | RuntimeException e) {
-                    throw wrap(e, where, c);
+                    if (!(e instanceof OciException)) {
+                        // A stream that does not decompress may simply not be the blob named: say so if it is not.
+                        try {
+                            verifyRest();
+                        } catch (OciException mismatch) {
+                            mismatch.addSuppressed(e);
+                            throw mismatch;
+                        } catch (IOException | RuntimeException ignored) {
+                            // the decompressor's error says more
+                        }
+                    }
+                    throw wrap(e, what, c);
                 }
             }
 

@@ -111,11 +111,23 @@ final class DockerArchiveReader {
             if (n < 0 || n >= root.size()) throw new OciException(name + ": no image " + selector + "; the archive holds " + root.size());
             return n;
         }
-        String withTag = selector.lastIndexOf(':') > selector.lastIndexOf('/') ? selector : selector + ":latest";
+        String wanted = normalize(selector);
         for (int i = 0; i < root.size(); i++) {
-            for (String t : tags(root.get(i))) if (t.equals(selector) || t.equals(withTag)) return i;
+            for (String t : tags(root.get(i))) if (normalize(t).equals(wanted)) return i;
         }
         throw new OciException(name + ": no image tagged " + selector + " (the archive has " + String.join(", ", allTags(root)) + ")");
+    }
+
+    /**
+     * A name as Docker resolves it, so {@code app}, {@code app:latest} and
+     * {@code docker.io/library/app:latest} (skopeo writes the last, docker save the first) are one.
+     */
+    static String normalize(String name) {
+        String n = name.lastIndexOf(':') > name.lastIndexOf('/') ? name : name + ":latest";
+        int slash = n.indexOf('/');
+        String first = slash < 0 ? null : n.substring(0, slash);
+        if (first != null && (first.contains(".") || first.contains(":") || first.equals("localhost"))) return n;
+        return "docker.io/" + (slash < 0 ? "library/" : "") + n;
     }
 
     private static List<String> allTags(JsonNode root) {

@@ -54,7 +54,7 @@ public final class DockerArchiveWriter {
             ArrayNode layerNames = MAPPER.createArrayNode();
             for (int i = 0; i < layers.size(); i++) {
                 Descriptor d = layers.get(i);
-                String what = image.name() + " layer " + (i + 1) + " of " + layers.size();
+                String what = LayerStreams.describe(image.name(), i, layers.size(), d);
                 LayerStreams.checkTarLayer(d, what);
                 String member = diffIds.get(i).encoded() + ".tar";
                 layerNames.add(member);
@@ -90,7 +90,7 @@ public final class DockerArchiveWriter {
         }
         String actual = HexFormat.of().formatHex(h.digest());
         if (!actual.equals(diffId.encoded())) {
-            throw new OciException(what + " (" + d.digest() + "): its uncompressed tar is " + diffId.algorithm() + ":" + actual
+            throw new OciException(what + ": its uncompressed tar is " + diffId.algorithm() + ":" + actual
                     + ", the config's diff_id says " + diffId);
         }
         return Content.ofFile(spool, size);

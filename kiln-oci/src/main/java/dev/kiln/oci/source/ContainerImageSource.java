@@ -1,6 +1,8 @@
 package dev.kiln.oci.source;
 
+import dev.kiln.fs.EntryPath;
 import dev.kiln.fs.KilnException;
+import dev.kiln.fs.Metadata;
 import dev.kiln.fs.Node;
 import dev.kiln.fs.Tree;
 import dev.kiln.fs.build.Source;
@@ -165,13 +167,29 @@ public final class ContainerImageSource implements Source {
         }
     }
 
-    /** Lays one prepared layer over {@code tree}, then its links to files of lower layers. */
+    /**
+     * Lays one prepared layer over {@code tree}, then its links to files of lower layers. A
+     * directory the layer only implies (it has members in it but no entry of its own, as
+     * {@code umoci insert} writes a whiteout) keeps the metadata the lower layers gave it, as a
+     * runtime that extracts the layer leaves an existing directory alone.
+     */
     private static void lay(Tree tree, Context context, LayerTrees.Prepared p, String what) {
         if (p.tree() != null) {
+            List<EntryPath> kept = new ArrayList<>();
+            List<Metadata> metas = new ArrayList<>();
+            for (EntryPath d : p.unlisted()) {
+                if (tree.get(d).orElse(null) instanceof Node.Directory dir) {
+                    kept.add(d);
+                    metas.add(dir.meta());
+                }
+            }
             try {
                 context.overlay(tree, p.tree(), true);
             } finally {
                 p.close(); // after overlay the build's tree owns the spool: this releases nothing then
+            }
+            for (int i = 0; i < kept.size(); i++) {
+                if (tree.get(kept.get(i)).orElse(null) instanceof Node.Directory) tree.put(kept.get(i), new Node.Directory(metas.get(i)));
             }
         }
         for (LayerTarFilter.LinkToLower link : p.links()) {
@@ -188,6 +206,6 @@ public final class ContainerImageSource implements Source {
     }
 
     private static String what(ResolvedImage image, int i) {
-        return image.name() + " layer " + (i + 1) + " of " + image.manifest().layers().size();
+        return LayerStreams.describe(image.name(), i, image.manifest().layers().size(), image.manifest().layers().get(i));
     }
 }

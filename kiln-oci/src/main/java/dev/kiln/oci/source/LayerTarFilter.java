@@ -24,8 +24,14 @@ final class LayerTarFilter {
     /** A hard link at {@code path} to {@code target}, a path of a lower layer. */
     record LinkToLower(EntryPath path, EntryPath target) {}
 
-    /** How many members were copied, and the links taken out. */
-    record Result(long members, List<LinkToLower> links) {}
+    /**
+     * How many members were copied, the links taken out, whether the tar ended inside the
+     * padding after its last member's data (which the copy completes), and the directories the
+     * layer does not list but has members in ({@code EntryPath.ROOT} among them when there is no
+     * {@code ./}): a runtime creates those only when missing, so they must not change the lower
+     * layers' directories.
+     */
+    record Result(long members, List<LinkToLower> links, boolean completed, List<EntryPath> unlisted) {}
 
     private static final int BLOCK = 512;
     private static final int MAX_EXTENSION = 1 << 20;
@@ -37,6 +43,7 @@ final class LayerTarFilter {
     private final byte[] buffer = new byte[1 << 20];
     private long offset;
     private byte[] pushedBack;
+    private boolean completed;
 
     private LayerTarFilter(InputStream in, OutputStream out, String what) {
         this.in = in;
@@ -117,13 +124,30 @@ final class LayerTarFilter {
                 members++;
                 seen.add(path.value());
             }
-            copyData(dataSize + padding(dataSize), keep, at, name);
+            copyData(dataSize, padding(dataSize), keep, at, name);
             pending.reset();
             paxPath = paxLink = longName = longLink = null;
             paxSize = -1;
         }
         if (pending.size() > 0) throw error(offset, null, "the tar ends after an extended header, with no member for it");
-        return new Result(members, links);
+        return new Result(members, links, completed, unlisted(seen));
+    }
+
+    /** The parents of members that are not members themselves, parents first. */
+    private static List<EntryPath> unlisted(Set<String> members) {
+        Set<String> done = new HashSet<>();
+        List<EntryPath> out = new ArrayList<>();
+        for (String m : members) {
+            if (m.isEmpty()) continue;
+            EntryPath p = new EntryPath(m);
+            while (!p.isRoot()) {
+                p = p.parent();
+                if (!done.add(p.value())) break;
+                if (!members.contains(p.value())) out.add(p);
+            }
+        }
+        out.sort(null);
+        return out;
     }
 
     /** Old writers put the target's size on links and devices without data; a header next means there is none. */
@@ -148,7 +172,13 @@ final class LayerTarFilter {
         }
     }
 
-    private void copyData(long n, boolean keep, long at, String entry) throws IOException {
+    /**
+     * Copies a member's data and its padding. A tar that ends inside that padding, its data
+     * whole, is taken and its padding completed: umoci 0.4.7's {@code insert} writes such layers,
+     * and Go's archive/tar, which container runtimes use, reads them.
+     */
+    private void copyData(long size, int padding, boolean keep, long at, String entry) throws IOException {
+        long n = size + padding;
         long left = n;
         if (pushedBack != null && left > 0) {
             if (keep) write(pushedBack, BLOCK);
@@ -158,7 +188,12 @@ final class LayerTarFilter {
         }
         while (left > 0) {
             int r = in.read(buffer, 0, (int) Math.min(buffer.length, left));
-            if (r < 0) throw error(at, entry, "the tar ends inside this member's data (" + left + " bytes missing)");
+            if (r < 0) {
+                if (left > padding) throw error(at, entry, "the tar ends inside this member's data (" + (left - padding) + " bytes missing)");
+                if (keep) write(new byte[(int) left], (int) left);
+                completed = true;
+                return;
+            }
             if (keep) write(buffer, r);
             left -= r;
             offset += r;

@@ -126,6 +126,23 @@ class ContainerImageSourceTest {
     }
 
     @Test
+    void aDirectoryALayerOnlyImpliesKeepsItsMetadata() throws IOException {
+        Path dir = work.resolve("implied");
+        OciLayout l = OciLayout.create(dir);
+        TestImages.image(l, "v1", Platform.of("linux", "amd64"), List.of(
+                Layer.of(new RawTar().dir("./", 0700, 0, 0).dir("etc", 0750, 3, 4).file("etc/x", "x").bytes(), Compression.NONE),
+                Layer.of(new RawTar().mtime(5).file("etc/y", "y").whiteout("etc/x").bytes(), Compression.GZIP)));
+        try (Tree t = build(ContainerImageSource.parse("oci:" + dir), work).tree()) {
+            assertThat(t.list(EntryPath.parse("etc"))).containsExactly("y");
+            Node etc = t.resolve(EntryPath.parse("etc"));
+            assertThat(etc.meta().permissions()).isEqualTo(0750);
+            assertThat(etc.meta().uid()).isEqualTo(3);
+            assertThat(etc.meta().mtime()).isEqualTo(1_700_000_000L);
+            assertThat(t.resolve(EntryPath.ROOT).meta().permissions()).isEqualTo(0700);
+        }
+    }
+
+    @Test
     void argumentsAreCheckedWhenParsed() {
         assertThat(ContainerImageSource.isImageArgument("oci:x")).isTrue();
         assertThat(ContainerImageSource.isImageArgument("rootfs/")).isFalse();
