@@ -85,6 +85,14 @@ final class LayerTarFilter {
                 int pad = padding(size);
                 byte[] padBytes = new byte[pad];
                 readFully(padBytes, pad, at, null);
+                if (type == 'g') {
+                    // A global header applies to every member after it, so it stays even when the
+                    // member it precedes is taken out; before that member's own headers is where it was.
+                    write(h, BLOCK);
+                    write(data, data.length);
+                    write(padBytes, pad);
+                    continue;
+                }
                 pending.write(h);
                 pending.write(data);
                 pending.write(padBytes);
@@ -100,8 +108,7 @@ final class LayerTarFilter {
                         }
                     }
                     case 'L' -> longName = cString(data, 0, data.length);
-                    case 'K' -> longLink = cString(data, 0, data.length);
-                    default -> { } // 'g' applies to all that follows; kept in place
+                    default -> longLink = cString(data, 0, data.length);
                 }
                 continue;
             }
