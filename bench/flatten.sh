@@ -93,15 +93,17 @@ umoci_cmd="umoci unpack --image $img:bench $out/bundle >/dev/null && mkfs.erofs 
 cat "$img"/blobs/sha256/* > /dev/null   # warm the page cache
 layers=$(python3 -c "import json,sys; d='$img'; i=json.load(open(d+'/index.json'))['manifests'][0]['digest'][7:]; m=json.load(open(d+'/blobs/sha256/'+i)); print(len(m['layers']), sum(l['size'] for l in m['layers']))")
 json=$results/flatten.json
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 hyperfine --prepare "rm -rf $out/kiln.erofs $out/mkfs.erofs $out/bundle; sync" --runs 3 --export-json "$json" \
   -n kiln "$kiln_cmd" -n "umoci unpack + mkfs.erofs" "$umoci_cmd"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rss_kiln=$(peak_rss_mb bash -c "$kiln_cmd")
 uncompressed=$(du -sb "$out/bundle/rootfs" | cut -f1)
 rm -rf "$out/bundle"
 size_kiln=$(stat -c %s "$out/kiln.erofs"); size_mkfs=$(stat -c %s "$out/mkfs.erofs")
 # Both images must hold the same tree.
 "$repo/kiln" diff "$out/kiln.erofs" "$out/mkfs.erofs" --no-owners --no-mtimes >/dev/null || { echo "bench: kiln's and mkfs.erofs's images differ" >&2; exit 1; }
-python3 - "$json" "$rss_kiln" "$size_kiln" "$size_mkfs" "$layers" "$uncompressed" > "$results/flatten.md" <<'PY'
+python3 - "$json" "$rss_kiln" "$size_kiln" "$size_mkfs" "$layers" "$uncompressed" "$load_before" "$load_after" > "$results/flatten.md" <<'PY'
 import json, sys, datetime, os, subprocess
 data = json.load(open(sys.argv[1]))
 rss, size_k, size_m = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -127,5 +129,7 @@ print(f"| kiln | {k[0]:.2f} | {k[1]:.2f} ± {k[2]:.2f} | {', '.join(f'{t:.2f}' f
 print(f"| umoci unpack + mkfs.erofs | {u[0]:.2f} | {u[1]:.2f} ± {u[2]:.2f} | {', '.join(f'{t:.2f}' for t in u[3])} | {size_m/1e6:.1f} | | |")
 print()
 print(f"Goal: kiln ≤ 0.5× the wall time: {'met' if rt <= 0.5 else 'not met'} ({rt:.3f}×). kiln's peak RSS: {rss} MB.")
+print()
+print(f"Load average (1, 5, 15 min) before the timed runs: {sys.argv[7]}; after: {sys.argv[8]} (other work on the machine shows as spread between runs).")
 PY
 cat "$results/flatten.md"
