@@ -143,6 +143,19 @@ class ContainerImageSourceTest {
     }
 
     @Test
+    void aGlobalHeaderBeforeALinkToALowerLayerStillAppliesToTheMembersAfterIt() throws IOException {
+        Path dir = work.resolve("global");
+        OciLayout l = OciLayout.create(dir);
+        TestImages.image(l, "v1", Platform.of("linux", "amd64"), List.of(
+                Layer.of(new RawTar().file("a", "a").bytes(), Compression.NONE),
+                Layer.of(new RawTar().paxGlobal("SCHILY.xattr.user.origin", "upper").hardLink("b", "a").file("c", "c").bytes(), Compression.GZIP)));
+        try (Tree t = build(ContainerImageSource.parse("oci:" + dir), work).tree()) {
+            assertThat(t.resolve(EntryPath.parse("c")).meta().xattrs().get("user.origin")).asString().isEqualTo("upper");
+            assertThat(t.list(EntryPath.ROOT)).containsExactly("a", "b", "c");
+        }
+    }
+
+    @Test
     void argumentsAreCheckedWhenParsed() {
         assertThat(ContainerImageSource.isImageArgument("oci:x")).isTrue();
         assertThat(ContainerImageSource.isImageArgument("rootfs/")).isFalse();

@@ -41,6 +41,14 @@ public final class RawTar {
         return member(name, '1', 0644, 0, 0, target, new byte[0]);
     }
 
+    /** A pax global header ('g') with one record, which applies to every member after it. */
+    public RawTar paxGlobal(String key, String value) {
+        String body = " " + key + "=" + value + "\n";
+        int len = body.length() + 1;
+        while (String.valueOf(len).length() + body.length() != len) len++;
+        return member("pax_global_header", 'g', 0644, 0, 0, "", (len + body).getBytes(StandardCharsets.UTF_8));
+    }
+
     /** An OCI whiteout: {@code DIR/.wh.NAME} deletes {@code DIR/NAME} of lower layers. */
     public RawTar whiteout(String path) {
         int slash = path.lastIndexOf('/');
