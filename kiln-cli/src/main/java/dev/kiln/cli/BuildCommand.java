@@ -8,6 +8,7 @@ import dev.kiln.fs.build.Ownership;
 import dev.kiln.fs.build.Source;
 import dev.kiln.fs.target.Finding;
 import dev.kiln.fs.target.Target;
+import dev.kiln.oci.source.ContainerImageSource;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +63,12 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--uuid", paramLabel = "UUID", description = "erofs: filesystem UUID (default: derived from the content).")
     UUID uuid;
 
+    @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Container images: which manifest of an index (default linux/amd64).")
+    String platform;
+
+    @picocli.CommandLine.Mixin
+    RegistryFlags registry;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress bar and no notes; warnings and errors still print.")
     boolean quiet;
 
@@ -81,21 +88,53 @@ final class BuildCommand implements Callable<Integer> {
         if (mtime != null) request.mtime(MtimePolicy.parse(mtime));
         String epoch = System.getenv("SOURCE_DATE_EPOCH");
         if (epoch != null && !epoch.isBlank()) request.sourceDateEpoch(MtimePolicy.epoch(epoch, "SOURCE_DATE_EPOCH"));
-        for (String s : sources) request.source(Source.parse(s));
-        ImageBuild build = request.build();
-
+        dev.kiln.oci.Platform plat = null;
+        if (platform != null) {
+            String[] p = platform.split("/");
+            if (p.length < 2) throw new dev.kiln.oci.OciException("--platform \"" + platform + "\": expected OS/ARCH, as linux/amd64");
+            plat = dev.kiln.oci.Platform.of(p[0], p[1]);
+        }
+        // Registry images are pulled (compressed blobs, verified) into a temporary layout first,
+        // which goes when the build is over.
+        java.util.List<java.nio.file.Path> pulled = new java.util.ArrayList<>();
         BuildResult r;
-        try (BuildProgress progress = new BuildProgress(System.err, quiet, System.getenv("KILN_TRACE") != null)) {
-            r = build.writeTo(output, progress);
+        try {
+            for (String s : sources) {
+                if (s.startsWith("docker://")) {
+                    var ref = (dev.kiln.oci.ImageReference.Registry) dev.kiln.oci.ImageReference.parse(s);
+                    java.nio.file.Path tmp = java.nio.file.Files.createTempDirectory("kiln-pull-");
+                    pulled.add(tmp);
+                    try (var client = registry.client(ref.registry())) {
+                        client.pull(ref, dev.kiln.oci.OciLayout.create(tmp), "image");
+                    }
+                    request.source(ContainerImageSource.parse("oci:" + tmp + ":image", plat));
+                } else if (ContainerImageSource.isImageArgument(s)) {
+                    request.source(ContainerImageSource.parse(s, plat));
+                } else {
+                    request.source(Source.parse(s));
+                }
+            }
+            ImageBuild build = request.build();
+            try (BuildProgress progress = new BuildProgress(System.err, quiet, System.getenv("KILN_TRACE") != null)) {
+                r = build.writeTo(output, progress);
+            }
+        } finally {
+            for (java.nio.file.Path p : pulled) deleteTree(p);
         }
         for (Finding f : r.findings()) {
             if (f.severity() == Finding.Severity.INFO && quiet) continue;
             System.err.println("kiln: " + f);
         }
         if (!quiet) {
-            System.err.printf("kiln: wrote %s (%s, %,d bytes, %,d entries)%n", output, build.format().id(), r.imageSize(), r.entries());
+            System.err.printf("kiln: wrote %s (%s, %,d bytes, %,d entries)%n", output, request.build().format().id(), r.imageSize(), r.entries());
         }
         return KilnCommand.OK;
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+        try (var s = java.nio.file.Files.walk(dir)) {
+            for (var p : s.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.deleteIfExists(p);
+        }
     }
 
     /** The flag behind each option the library names in its messages. */

@@ -36,6 +36,14 @@ class PushPullCommandTest {
             assertThat(b).isEqualTo(a);
             String raw = PackCommandTest.run("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + reg.host() + "/kiln/app:v1");
             assertThat(dev.kiln.oci.Digest.of(raw.getBytes()).toString()).isEqualTo(a);
+            // The pushed image as a build source, straight from the registry: its linux/amd64 (urunc)
+            // manifest's layers flattened into an EROFS image.
+            Cli build = Cli.run("build", "--insecure", ref, "-o", tmp.resolve("flat.erofs").toString(), "-q");
+            assertThat(build.exit()).as(build.err()).isZero();
+            assertThat(Cli.run("ls", tmp.resolve("flat.erofs").toString(), "/").out()).contains("urunc.json").contains("unikraft");
+            try (var s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+                assertThat(s.filter(p -> p.getFileName().toString().startsWith("kiln-pull-")).toList()).as("pulled layouts removed").isEmpty();
+            }
             Cli missing = Cli.run("pull", "--insecure", "docker://" + reg.host() + "/kiln/nope:v1", "oci:" + tmp.resolve("c"));
             assertThat(missing.exit()).isEqualTo(3);
             assertThat(missing.err()).contains("kiln/nope");
