@@ -85,6 +85,7 @@ final class QemuVm implements VmHandle {
                         + sock.getFileName() + " (a socket path holds at most " + RunDir.MAX_SOCKET_PATH + " bytes)");
             }
         }
+        refuseIfRunning(dir, name);
         dir.clearForLaunch();
         Files.createSymbolicLink(dir.dir().resolve(RunDir.KERNEL), spec.kernel().toAbsolutePath());
         if (spec.initrd() != null) Files.createSymbolicLink(dir.dir().resolve(RunDir.INITRD), spec.initrd().toAbsolutePath());
@@ -142,6 +143,21 @@ final class QemuVm implements VmHandle {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return p.isAlive() ? OptionalInt.empty() : OptionalInt.of(p.exitValue());
+        }
+    }
+
+    /** A second launch in a run directory would orphan the guest still running there. */
+    private static void refuseIfRunning(RunDir dir, String name) throws IOException {
+        if (!Files.exists(dir.dir().resolve(RunDir.STATE))) return;
+        RunDir.State old;
+        try {
+            old = dir.readState();
+        } catch (VmmException unreadable) {
+            return;
+        }
+        if (ProcInfo.isQemu(old.qemuPid(), old.qemuStart(), old.name())) {
+            throw new VmmException(name + ": " + old.name() + " still runs in " + dir.dir() + " (QEMU pid "
+                    + old.qemuPid() + "); stop or adopt it first");
         }
     }
 
@@ -398,8 +414,10 @@ final class QemuVm implements VmHandle {
             state = State.EXITED;
         }
         release();
-        vmm.forget(this);
+        // Completed before it is forgotten: QemuVmm adds a new guest and then checks for its
+        // exit, so in either order of the two threads it ends up not holding a finished guest.
         exit.complete(decode(status, dir.stopStep(), shutdownReason, false, lastLines(dir.qemuLog(), 1)));
+        vmm.forget(this);
     }
 
     /**

@@ -126,6 +126,10 @@ public final class QemuVmm implements Vmm {
     @Override
     public Adoption adopt(Path runDir) throws IOException {
         if (closed) throw new IllegalStateException("this VMM is closed");
+        // QEMU serves one QMP client at a time; a second attachment would wait out the timeout.
+        for (QemuVm vm : attached) {
+            if (vm.runDir().equals(runDir) && !vm.exit().isDone()) return new Adoption.Running(vm);
+        }
         Adoption a = QemuVm.adopt(this, runDir);
         if (a instanceof Adoption.Running(VmHandle vm)) {
             QemuVm q = (QemuVm) vm;

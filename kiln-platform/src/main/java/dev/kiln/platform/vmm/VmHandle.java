@@ -23,7 +23,10 @@ public sealed interface VmHandle permits QemuVm {
     /** The serial console, also readable after the guest exited. */
     ConsoleLog console();
 
-    /** Completes once when the guest has ended, never exceptionally. */
+    /**
+     * Completes once when the guest has ended. It fails only when the VMM detached first
+     * ({@link Vmm#close()}): that VMM will not see the end, a later {@link Vmm#adopt} will.
+     */
     CompletableFuture<VmExit> exit();
 
     /**

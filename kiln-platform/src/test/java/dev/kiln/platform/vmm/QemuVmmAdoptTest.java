@@ -51,6 +51,35 @@ class QemuVmmAdoptTest {
     }
 
     @Test
+    void anAdoptedGuestsOwnExitIsSeenWithItsCode() throws Exception {
+        VmHandle vm;
+        try (QemuVmm first = QemuVmm.create(options())) {
+            vm = first.start(probe(work, List.of("sleep=2", "exit=7"), Map.of()));
+        }
+        try (QemuVmm second = QemuVmm.create(options())) {
+            VmHandle again = ((Adoption.Running) second.adopt(vm.runDir())).vm();
+            VmExit e = again.exit().get(30, TimeUnit.SECONDS);
+            assertThat(e.cause()).as(e.detail()).isEqualTo(VmExit.Cause.GUEST_EXIT);
+            assertThat(e.exitCode()).hasValue(7);
+            assertThat(e.whileDetached()).isFalse();
+            assertThat(console(again)).contains("EXIT 7\n");
+        }
+    }
+
+    @Test
+    void aSecondLaunchInTheRunDirectoryOfARunningGuestIsRefused() throws Exception {
+        try (QemuVmm vmm = QemuVmm.create(options())) {
+            LaunchSpec spec = probe(work, List.of("sleep=-1"), Map.of());
+            VmHandle vm = vmm.start(spec);
+            LaunchSpec again = LaunchSpec.of("other", spec.runDir(), spec.kernel(), spec.cmdline());
+            assertThatThrownBy(() -> vmm.start(again)).isInstanceOf(VmmException.class)
+                    .hasMessage("kiln-other: " + vm.name() + " still runs in " + spec.runDir() + " (QEMU pid " + vm.pid()
+                            + "); stop or adopt it first");
+            vm.kill().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void aGuestThatEndedWhileDetachedReportsTheStatusItsSupervisorRecordedButNotWhatItPrinted() throws Exception {
         Path runDir = detachedGuestThatExits(List.of("sleep=1", "exit=3"));
         try (QemuVmm second = QemuVmm.create(options())) {

@@ -44,11 +44,14 @@ class QemuVmmLeakTest {
         for (int i = 1; i <= 50; i++) cycle(vmm, i);
 
         assertThat(kilnThreads()).isEmpty();
-        assertThat(settle(Path.of("/proc/self/fd"), fds)).as("open descriptors").isEqualTo(fds);
+        long fdsAfter = settle(Path.of("/proc/self/fd"), fds), tasksAfter = settle(Path.of("/proc/self/task"), tasks + 2);
+        System.out.printf("QemuVmmLeakTest: descriptors %d before, %d after; OS threads %d before, %d after%n",
+                fds, fdsAfter, tasks, tasksAfter);
+        assertThat(fdsAfter).as("open descriptors").isEqualTo(fds);
         // OS threads: the JDK's process reapers (one per live child) and the carriers of virtual
         // threads come and go on their own schedule; what must not happen is growth with the
         // number of guests.
-        assertThat(settle(Path.of("/proc/self/task"), tasks + 2)).as("OS threads").isLessThanOrEqualTo(tasks + 2);
+        assertThat(tasksAfter).as("OS threads").isLessThanOrEqualTo(tasks + 2);
     }
 
     /** One guest, ended one of three ways in turn. */

@@ -8,6 +8,8 @@ import static dev.kiln.platform.vmm.TestGuests.vmm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.platform.guest.Mount;
+import dev.kiln.platform.guest.UnikraftGuest;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -106,6 +108,26 @@ class QemuVmmUnikraftTest {
             ConsoleLog.Chunk old = vm.console().read(0, 100);
             assertThat(old.range().start()).isEqualTo(r.start());
         }
+    }
+
+    @Test
+    void sharesAreMountedThroughTheGuestsFstabReadWriteAndReadOnly() throws Exception {
+        Path rw = Files.createDirectory(work.resolve("rw")), ro = Files.createDirectory(work.resolve("ro"));
+        Files.writeString(ro.resolve("seed.txt"), "ro-data\n");
+        String cmdline = new UnikraftGuest(true).commandLine(
+                List.of("write=/data/hello.txt=hi", "cat=/ro/seed.txt", "write=/ro/x=1"), Map.of(),
+                List.of(new Mount("vol0", "/data", false), new Mount("vol1", "/ro", true)));
+        LaunchSpec base = probe(work, List.of(), Map.of());
+        LaunchSpec spec = LaunchSpec.of("shares", base.runDir(), base.kernel(), cmdline).withInitrd(base.initrd())
+                .withMemory(64).withShares(List.of(new LaunchSpec.Share("vol0", rw, false),
+                        new LaunchSpec.Share("vol1", ro, true)));
+        VmHandle vm = vmm().start(spec);
+        vm.exit().get(60, TimeUnit.SECONDS);
+        assertThat(console(vm)).contains("WROTE /data/hello.txt size=2\n")
+                .contains("CAT /ro/seed.txt size=8 fnv1a64=a76f3436a4a33379 data=ro-data\\x0a\n")
+                .contains("ERR write=/ro/x=1 errno=30\n").contains("PROBE-DONE errors=1\n");
+        assertThat(Files.readString(rw.resolve("hello.txt"))).isEqualTo("hi");
+        assertThat(ro.resolve("x")).doesNotExist();
     }
 
     @Test
