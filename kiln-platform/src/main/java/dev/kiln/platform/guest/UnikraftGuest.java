@@ -41,7 +41,8 @@ public record UnikraftGuest(boolean initrd, Limits limits) implements Guest {
      * @param maxArgv   {@code CONFIG_LIBUKBOOT_MAXNBARGS}: argparse stops splitting when argv is
      *                  full, and the last word then holds the rest of the line with its quotes
      *                  and escapes unprocessed, so at most {@code maxArgv - 1} words are usable,
-     *                  counting argv[0] (the kernel path), the parameters, {@code --} and the args
+     *                  counting argv[0] (the kernel path QEMU was given, one word: QemuVmm
+     *                  passes {@code kernel}), the parameters, {@code --} and the args
      * @param maxEnv    {@code CONFIG_LIBPOSIX_ENVIRON_LIBPARAM_MAXCOUNT}: more are dropped silently
      * @param maxMounts {@code CONFIG_LIBVFSCORE_AUTOMOUNT_UP_SIZE}: vfs.fstab entries, the root included
      * @param maxBytes  the longest line, in UTF-8 bytes

@@ -114,6 +114,10 @@ final class QemuVm implements VmHandle {
                     Instant.now().toString()));
             vm.attach(deadline, p);
             vm.qmp.execute("cont").get(remaining(deadline), TimeUnit.NANOSECONDS);
+            // QEMU read the kernel and initrd while it set the machine up, before QMP answered, and
+            // -no-reboot means it never reads them again; links left behind would only dangle
+            // once the image is removed.
+            dir.removeBootLinks();
             p.onExit().thenRun(vm::supervisorExited);
             return vm;
         } catch (IOException | RuntimeException | ExecutionException | TimeoutException | InterruptedException e) {
@@ -121,6 +125,7 @@ final class QemuVm implements VmHandle {
             // so that the error quotes QEMU rather than the broken socket it left behind.
             OptionalInt died = exited(p, 300);
             abandon(p, vm);
+            dir.removeBootLinks();
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException(name + ": interrupted during start-up");

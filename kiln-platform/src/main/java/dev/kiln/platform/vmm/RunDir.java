@@ -45,6 +45,16 @@ record RunDir(Path dir) {
         }
     }
 
+    /** The links QEMU was given for -kernel and -initrd, once QEMU has read them or failed. */
+    void removeBootLinks() {
+        try {
+            Files.deleteIfExists(dir.resolve(KERNEL));
+            Files.deleteIfExists(dir.resolve(INITRD));
+        } catch (IOException e) {
+            // a link that stays is untidy, not wrong: the next launch replaces it
+        }
+    }
+
     /** What the VMM records about a launch, to find the process again after a restart. */
     record State(String name, long qemuPid, long qemuStart, long supervisorPid, long supervisorStart, Accel accel,
                  String started) {}

@@ -61,7 +61,7 @@ class QemuVmmLinuxTest {
     @Test
     void aLinuxGuestGetsItsArgsEnvADiskAndAPortForwardOnLoopbackOnly() throws Exception {
         Qemu debian = Qemu.find();
-        Path initrd = initrd(debian);
+        Path initrd = initrd(debian, work.resolve("initrd.cpio"));
         int port = freePort();
 
         long seed = Long.getLong("kiln.seed", System.nanoTime());
@@ -133,7 +133,7 @@ class QemuVmmLinuxTest {
     }
 
     /** busybox, its applets, the modules for a virtio NIC, and an /init that reports and serves. */
-    private static Path initrd(Qemu debian) throws IOException {
+    private static Path initrd(Qemu debian, Path out) throws IOException {
         if (!Files.isRegularFile(BUSYBOX)) fail(BUSYBOX + " not found: apt-get install busybox-static");
         MemorySource.Builder files = Source.memory()
                 .file("bin/busybox", Files.readAllBytes(BUSYBOX), 0755)
@@ -168,7 +168,6 @@ class QemuVmmLinuxTest {
                 while true; do sleep 3600; done
                 """.replace("MODULES", String.join(" ", order));
         files.file("init", init.getBytes(StandardCharsets.UTF_8), 0755);
-        Path out = Files.createTempDirectory("kiln-linux-").resolve("initrd.cpio");
         ImageBuild.builder().source(files.build()).format(ImageFormat.CPIO).target(Target.LINUX).build().writeTo(out);
         return out;
     }

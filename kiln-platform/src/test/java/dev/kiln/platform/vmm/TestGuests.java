@@ -33,6 +33,16 @@ public final class TestGuests {
 
     private static QemuVmm shared;
 
+    static {
+        // Guests outlive the VMM by design, so a test that fails half way would leave its QEMU
+        // running after the JVM. At exit, end every QEMU this JVM started (its supervisors are
+        // our children), and nothing else.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ProcessHandle.current().children().forEach(c -> {
+            c.children().forEach(ProcessHandle::destroyForcibly);
+            c.destroyForcibly();
+        }), "kiln-test-guest-reaper"));
+    }
+
     /** One VMM for the tests that do not close theirs; the KVM probe runs once per JVM anyway. */
     public static synchronized QemuVmm vmm() {
         if (shared == null) shared = QemuVmm.create(options());
