@@ -48,7 +48,9 @@ class QemuVmmLeakTest {
         long fdsAfter = settle(Path.of("/proc/self/fd"), fds), tasksAfter = settle(Path.of("/proc/self/task"), tasks);
         System.out.printf("QemuVmmLeakTest: descriptors %d before, %d after; OS threads %d before, %d after%n",
                 fds, fdsAfter, tasks, tasksAfter);
-        assertThat(fdsAfter).as("open descriptors").isEqualTo(fds);
+        // Not equal: the JVM itself may hold a descriptor for a moment (one was open during the
+        // first count of one run); a leak would show as fifty or more.
+        assertThat(fdsAfter).as("open descriptors").isLessThanOrEqualTo(fds);
         assertThat(ownPlatformThreads()).as("platform threads other than the JDK's shared pools")
                 .containsExactlyInAnyOrderElementsOf(own);
         // The JDK's process reapers (one per live child, idle ones kept a minute) and the carriers
