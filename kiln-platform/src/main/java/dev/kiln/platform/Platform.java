@@ -2,7 +2,9 @@ package dev.kiln.platform;
 
 import dev.kiln.platform.api.ApiServer;
 import dev.kiln.platform.image.ImageCatalog;
+import dev.kiln.platform.instance.InstanceRuntime;
 import dev.kiln.platform.instance.InstanceService;
+import dev.kiln.platform.vmm.QemuVmm;
 import dev.kiln.platform.instance.MemoryRule;
 import dev.kiln.platform.store.JdbcStore;
 import dev.kiln.platform.store.Store;
@@ -25,11 +27,19 @@ import java.util.Set;
  * @param token     the API token clients send (created on first start, kept in {@code DATA/token}, mode 0600)
  * @param firstStart whether this start created the token (the CLI then says how to use it)
  */
-public record Platform(Path data, Store store, ImageCatalog images, InstanceService instances, ApiServer api, String token,
-                       boolean firstStart) implements AutoCloseable {
+public record Platform(Path data, Store store, ImageCatalog images, InstanceService instances, InstanceRuntime runtime, ApiServer api,
+                       String token, boolean firstStart, int adopted, boolean leaveRunning) implements AutoCloseable {
 
-    /** What {@code kiln serve} takes. {@code database}: null for SQLite in the data directory, else a PostgreSQL URL. */
-    public record Options(Path data, String database, String host, int port) {}
+    /**
+     * What {@code kiln serve} takes. {@code database}: null for SQLite in the data directory, else a
+     * PostgreSQL URL. {@code leaveRunning}: at shutdown, leave the guests running (the next start
+     * adopts them) instead of stopping them.
+     */
+    public record Options(Path data, String database, String host, int port, boolean leaveRunning) {
+        public Options(Path data, String database, String host, int port) {
+            this(data, database, host, port, false);
+        }
+    }
 
     public static Platform start(Options o) throws IOException {
         Path data = Files.createDirectories(o.data());
@@ -37,6 +47,10 @@ public record Platform(Path data, Store store, ImageCatalog images, InstanceServ
         try {
             ImageCatalog images = ImageCatalog.open(data.resolve("images"));
             InstanceService instances = new InstanceService(store, images, MemoryRule.DEFAULT, Clock.systemUTC());
+            // The run directories' paths go into unix socket names (at most 107 bytes): short ones.
+            Path run = Files.createDirectories(data.resolve("run"));
+            InstanceRuntime runtime = new InstanceRuntime(instances, QemuVmm.create(), run);
+            int adopted = runtime.reconcile();
             Path tokenFile = data.resolve("token");
             boolean first = false;
             String token;
@@ -48,8 +62,8 @@ public record Platform(Path data, Store store, ImageCatalog images, InstanceServ
                 first = true;
             }
             store.setting("token_sha256", ApiServer.tokenHash(token));
-            ApiServer api = ApiServer.start(instances, token, o.host(), o.port());
-            return new Platform(data, store, images, instances, api, token, first);
+            ApiServer api = ApiServer.start(instances, runtime, token, o.host(), o.port());
+            return new Platform(data, store, images, instances, runtime, api, token, first, adopted, o.leaveRunning());
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
@@ -79,6 +93,7 @@ public record Platform(Path data, Store store, ImageCatalog images, InstanceServ
     @Override
     public void close() {
         api.close();
+        runtime.close(leaveRunning);
         store.close();
     }
 }

@@ -5,6 +5,8 @@ import dev.kiln.platform.instance.Instance;
 import dev.kiln.platform.instance.InstanceException;
 import dev.kiln.platform.instance.InstanceService;
 import dev.kiln.platform.instance.InstanceSpec;
+import dev.kiln.platform.instance.InstanceRuntime;
+import dev.kiln.platform.instance.InstanceState;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
@@ -31,15 +33,25 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class ApiServer implements AutoCloseable {
     private final InstanceService instances;
+    private final InstanceRuntime runtime;
     private final byte[] tokenHash;
     private final WebServer server;
 
-    private ApiServer(InstanceService instances, byte[] tokenHash, String host, int port) {
+    private ApiServer(InstanceService instances, InstanceRuntime runtime, byte[] tokenHash, String host, int port) {
         this.instances = instances;
+        this.runtime = runtime;
         this.tokenHash = tokenHash;
         HttpRouting.Builder r = HttpRouting.builder();
         r.post("/v1/instances", wrap(this::create));
         r.get("/v1/instances", wrap(this::list));
+        r.put("/v1/instances/start", wrap((q, a, t) -> lifecycle(q, a, t, null, true)));
+        r.put("/v1/instances/stop", wrap((q, a, t) -> lifecycle(q, a, t, null, false)));
+        r.put("/v1/instances/{uuid}/start", wrap((q, a, t) -> lifecycle(q, a, t, q.path().pathParameters().get("uuid"), true)));
+        r.put("/v1/instances/{uuid}/stop", wrap((q, a, t) -> lifecycle(q, a, t, q.path().pathParameters().get("uuid"), false)));
+        r.get("/v1/instances/wait", wrap((q, a, t) -> await(q, a, t, null)));
+        r.get("/v1/instances/log", wrap((q, a, t) -> log(q, a, t, null)));
+        r.get("/v1/instances/{uuid}/wait", wrap((q, a, t) -> await(q, a, t, q.path().pathParameters().get("uuid"))));
+        r.get("/v1/instances/{uuid}/log", wrap((q, a, t) -> log(q, a, t, q.path().pathParameters().get("uuid"))));
         r.get("/v1/instances/{uuid}", wrap(this::getOne));
         r.delete("/v1/instances", wrap(this::delete));
         r.delete("/v1/instances/{uuid}", wrap(this::deleteOne));
@@ -57,8 +69,8 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /** Starts serving on {@code host:port} (0: any free port); {@code token} is what clients send as Bearer. */
-    public static ApiServer start(InstanceService instances, String token, String host, int port) {
-        return new ApiServer(instances, sha256(token), host, port);
+    public static ApiServer start(InstanceService instances, InstanceRuntime runtime, String token, String host, int port) {
+        return new ApiServer(instances, runtime, sha256(token), host, port);
     }
 
     public int port() {
@@ -117,7 +129,7 @@ public final class ApiServer implements AutoCloseable {
 
     // ---- instances ----
 
-    private void create(ServerRequest req, ServerResponse res, long started) throws IOException {
+    private void create(ServerRequest req, ServerResponse res, long started) throws IOException, InterruptedException {
         JsonNode body = Requests.body(req).orElseThrow(() -> ApiException.badRequest(null, "request body: an instance object (or an array of them)"));
         List<JsonNode> items = new java.util.ArrayList<>();
         if (body.isArray()) body.forEach(items::add);
@@ -131,6 +143,11 @@ public final class ApiServer implements AutoCloseable {
         for (InstanceSpec s : specs) {
             try {
                 Instance created = instances.create(s);
+                if (s.autostart()) {
+                    // start returns once QEMU runs the guest, so a create that waits for running
+                    // (timeout_s) has nothing more to wait for; a guest that fails to start is a 500.
+                    created = runtime.start(created, false);
+                }
                 render(env.ok(), created);
             } catch (InstanceException ex) {
                 // One instance asked for: its failure is the request's (400, 409). Several: per item.
@@ -191,16 +208,16 @@ public final class ApiServer implements AutoCloseable {
         res.send(env.render());
     }
 
-    private void deleteOne(ServerRequest req, ServerResponse res, long started) {
+    private void deleteOne(ServerRequest req, ServerResponse res, long started) throws IOException {
         Envelope env = new Envelope("instances", started);
         deleteTarget(env, new Requests.Target(req.path().pathParameters().get("uuid"), null, null));
         res.send(env.render());
     }
 
-    private void deleteTarget(Envelope env, Requests.Target t) {
+    private void deleteTarget(Envelope env, Requests.Target t) throws IOException {
         try {
             Instance i = instances.find(t.uuid(), t.name());
-            instances.delete(i);
+            runtime.delete(i);
             ObjectNode o = env.ok();
             o.put("uuid", i.uuid().toString());
             o.put("name", i.name());
@@ -243,6 +260,111 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** start and stop, bulk (a body [{uuid|name, ...}] or uuid=/name=) or by uuid. */
+    private void lifecycle(ServerRequest req, ServerResponse res, long started, String uuid, boolean start) throws IOException {
+        Optional<JsonNode> body = Requests.body(req);
+        List<Requests.Target> targets = uuid != null ? List.of(new Requests.Target(uuid, null, body.orElse(Envelope.JSON.createObjectNode())))
+                : Requests.targets(req, body);
+        if (targets.isEmpty()) throw ApiException.badRequest(null, "name the instances (a body [{uuid|name}], or uuid=/name= parameters)");
+        Envelope env = new Envelope("instances", started);
+        for (Requests.Target t : targets) {
+            try {
+                Instance i = instances.find(t.uuid(), t.name());
+                Instance after;
+                if (start) {
+                    after = runtime.start(i, false);
+                } else {
+                    Boolean force = t.options() == null ? null : Requests.optBool(t.options(), "force", "");
+                    after = runtime.stop(i, force != null && force);
+                }
+                ObjectNode o = env.ok();
+                o.put("uuid", after.uuid().toString());
+                o.put("name", after.name());
+                o.put("state", after.state().wire());
+                o.put("previous_state", i.state().wire());
+            } catch (InstanceException ex) {
+                if (ex.status() == 400 && targets.size() == 1) throw ex;
+                notFound(env, ex, t);
+            }
+        }
+        res.send(env.render());
+    }
+
+    /** Server-side blocking until a state (default running), timeout_s or timeout_ms (-1 forever, 0 at once). */
+    private void await(ServerRequest req, ServerResponse res, long started, String uuid) throws IOException, InterruptedException {
+        Optional<JsonNode> body = Requests.body(req);
+        List<Requests.Target> targets = uuid != null ? List.of(new Requests.Target(uuid, null, body.orElseGet(() -> queryOptions(req))))
+                : Requests.targets(req, body, "state", "timeout_s", "timeout_ms");
+        if (targets.isEmpty()) throw ApiException.badRequest(null, "name the instances to wait for");
+        Envelope env = new Envelope("instances", started);
+        boolean timedOut = false;
+        for (Requests.Target t : targets) {
+            JsonNode o = t.options() == null ? Envelope.JSON.createObjectNode() : t.options();
+            String st = Requests.optString(o, "state", "");
+            InstanceState state;
+            try {
+                state = st == null ? InstanceState.RUNNING : InstanceState.parse(st, "state");
+            } catch (InstanceException e) {
+                throw ApiException.badRequest("state", e.getMessage());
+            }
+            Double ts = Requests.optNumber(o, "timeout_s", ""), tms = Requests.optNumber(o, "timeout_ms", "");
+            long ms = tms != null ? (long) (double) tms : ts != null ? (ts < 0 ? -1 : (long) (ts * 1000)) : -1;
+            if (ms < -1) ms = -1;
+            try {
+                Instance i = instances.find(t.uuid(), t.name());
+                InstanceRuntime.Waited w = runtime.await(i.uuid(), state, ms);
+                ObjectNode item = w.reached() ? env.ok() : env.error(408, "timed out waiting for state " + state.wire());
+                item.put("uuid", w.instance().uuid().toString());
+                item.put("name", w.instance().name());
+                item.put("state", w.instance().state().wire());
+                timedOut |= !w.reached();
+            } catch (InstanceException ex) {
+                if (ex.status() == 400) throw ex;
+                notFound(env, ex, t);
+            }
+        }
+        res.send(timedOut ? env.render("Operation timed out") : env.render());
+    }
+
+    private static JsonNode queryOptions(ServerRequest req) {
+        ObjectNode o = Envelope.JSON.createObjectNode();
+        for (String p : List.of("state", "timeout_s", "timeout_ms", "offset", "limit")) req.query().first(p).asOptional().ifPresent(v -> o.put(p, v));
+        return o;
+    }
+
+    /** The console: base64 {@code output}, {@code available} and {@code range}; a negative offset counts from the end. */
+    private void log(ServerRequest req, ServerResponse res, long started, String uuid) throws IOException {
+        Optional<JsonNode> body = Requests.body(req);
+        List<Requests.Target> targets = uuid != null ? List.of(new Requests.Target(uuid, null, body.orElseGet(() -> queryOptions(req))))
+                : Requests.targets(req, body, "offset", "limit");
+        if (targets.isEmpty()) throw ApiException.badRequest(null, "name the instances whose log to read");
+        Envelope env = new Envelope("instances", started);
+        for (Requests.Target t : targets) {
+            JsonNode o = t.options() == null ? Envelope.JSON.createObjectNode() : t.options();
+            Double offset = Requests.optNumber(o, "offset", ""), limit = Requests.optNumber(o, "limit", "");
+            int lim = limit == null ? 1 << 20 : (int) Math.min(Math.max(0, limit), 4 << 20);
+            try {
+                Instance i = instances.find(t.uuid(), t.name());
+                dev.kiln.platform.vmm.ConsoleLog.Chunk c = runtime.log(i, offset == null ? 0 : (long) (double) offset, lim);
+                ObjectNode item = env.ok();
+                item.put("uuid", i.uuid().toString());
+                item.put("name", i.name());
+                item.put("state", i.state().wire());
+                item.put("output", java.util.Base64.getEncoder().encodeToString(c.data()));
+                ObjectNode av = item.putObject("available");
+                av.put("start", c.available().start());
+                av.put("end", c.available().end());
+                ObjectNode rg = item.putObject("range");
+                rg.put("start", c.range().start());
+                rg.put("end", c.range().end());
+            } catch (InstanceException ex) {
+                if (ex.status() == 400) throw ex;
+                notFound(env, ex, t);
+            }
+        }
+        res.send(env.render());
+    }
+
     private static void notFound(Envelope env, InstanceException ex, Requests.Target t) {
         ObjectNode o = env.error(ex.code(), ex.getMessage());
         if (t.uuid() != null) o.put("uuid", t.uuid());
@@ -271,6 +393,7 @@ public final class ApiServer implements AutoCloseable {
         if (i.bootTimeUs() != null) o.put("boot_time_us", i.bootTimeUs());
         if (i.stopReason() != null) o.put("stop_reason", i.stopReason());
         if (i.exitCode() != null) o.put("exit_code", i.exitCode());
+        if (i.stopMessage() != null) o.put("stop_message", i.stopMessage());
         ArrayNode f = o.putArray("features");
         i.features().forEach(f::add);
         if (!i.services().isEmpty()) {
