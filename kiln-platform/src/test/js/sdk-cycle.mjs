@@ -24,6 +24,25 @@ try {
   out("missing", { status: e.status, message: e.message });
 }
 
+// A guest that runs until stopped: autostart, wait, its console, stop, wait for stopped.
+const run = await ukc.instances.create({ name: "sdk-run", image, args: ["env", "sleep=-1"], env: { MODE: "sdk" }, autostart: true });
+out("autostart", { state: run.state });
+const running = await ukc.instances.get({ name: "sdk-run" }).wait({ state: "running", timeoutSeconds: 30 });
+out("wait-running", { state: running.state });
+let console_ = "";
+for (let i = 0; i < 100 && !console_.includes("ENV MODE=sdk"); i++) {
+  const logs = await ukc.instances.get({ name: "sdk-run" }).logs({ offset: 0 });
+  console_ = Buffer.from(logs.output ?? "", "base64").toString("utf8");
+  if (!console_.includes("ENV MODE=sdk")) await new Promise((r) => setTimeout(r, 100));
+}
+out("logs", { hasEnv: console_.includes("ENV MODE=sdk"), hasStart: console_.includes("PROBE-START") });
+await ukc.instances.get({ name: "sdk-run" }).stop();
+const stopped = await ukc.instances.get({ name: "sdk-run" }).wait({ state: "stopped", timeoutSeconds: 30 });
+out("stop", { state: stopped.state });
+const after_stop = await ukc.instances.get({ name: "sdk-run" });
+out("stopped", { stop_reason: after_stop.stop_reason, start_count: after_stop.start_count });
+await ukc.instances.get({ name: "sdk-run" }).delete();
+
 await ukc.instances.delete({ name: "sdk-web" });
 const after = [];
 for await (const inst of ukc.instances.list({ details: true })) after.push(inst.name);

@@ -8,7 +8,6 @@ import dev.kiln.fs.tar.TarReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.ref.Cleaner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -24,16 +23,6 @@ import java.util.function.Consumer;
  * Close every tree this class returns; for an uncompressed image closing costs nothing.
  */
 public final class Images {
-    /**
-     * Deletes a decompressed copy whose tree was dropped without being closed, so a caller's
-     * mistake costs disk space until the next collection rather than for the life of the JVM.
-     */
-    private static final Cleaner CLEANER = Cleaner.create(r -> {
-        Thread t = new Thread(r, "kiln-spool-cleaner");
-        t.setDaemon(true);
-        return t;
-    });
-
     private Images() {}
 
     /** Detects the format and compression of {@code image} and reads it. */
@@ -58,7 +47,9 @@ public final class Images {
         Spool spool = Spool.of(image, c, temporaryDirectory);
         try {
             Tree tree = readPlain(spool.path, name, cpioMembers);
-            tree.attach(CLEANER.register(tree, spool)::clean);
+            // Closing the tree deletes the copy. (No Cleaner as a safety net: its thread would
+            // outlive every call, which the library promises not to do.)
+            tree.attach(spool::run);
             return tree;
         } catch (IOException | RuntimeException | Error e) {
             spool.run();

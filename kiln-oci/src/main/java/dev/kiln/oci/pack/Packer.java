@@ -235,7 +235,9 @@ public final class Packer {
             if (rootfsImage != null) return rootfsImage;
             PackRequest.Rootfs fs = r.rootfs();
             if (fs.prebuilt() != null) return rootfsImage = fs.prebuilt();
-            boolean linuxGuest = r.urunc() != null && r.urunc().unikernelType().equals("linux");
+            // A Linux guest, by urunc's key or by the label kiln serve reads, gets a Linux initramfs.
+            boolean linuxGuest = r.urunc() != null && r.urunc().unikernelType().equals("linux")
+                    || "linux".equals(r.labels().get("dev.kiln.guest"));
             Target target = fs.format() == ImageFormat.EROFS ? (linuxGuest ? Target.LINUX : Target.GENERIC)
                     : linuxGuest ? Target.LINUX : Target.UNIKRAFT;
             Path out = tmp.resolve("rootfs." + fs.format().id());

@@ -16,7 +16,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The official Unikraft Cloud JS SDK ({@code @unikraft/cloud} 0.2.0 from npm, installed by
  * {@code ./test} from the committed lockfile) drives kiln serve: create, get, list, a missing
- * instance as the SDK reports it, delete.
+ * instance as the SDK reports it, a running guest waited for, its console read, stopped, and
+ * deleted.
  */
 class InstancesSdkTest {
     static final Path JS = Path.of("src/test/js");
@@ -24,7 +25,7 @@ class InstancesSdkTest {
     @org.junit.jupiter.api.io.TempDir Path tmp;
 
     @Test
-    void theOfficialJsSdkCreatesGetsListsAndDeletes() throws Exception {
+    void theOfficialJsSdkCreatesGetsListsWaitsReadsLogsStopsAndDeletes() throws Exception {
         if (!Files.isDirectory(JS.resolve("node_modules/@unikraft/cloud"))) {
             throw new AssertionError("the JS SDK is not installed: run ./test, or (cd kiln-platform/src/test/js && npm ci --legacy-peer-deps)");
         }
@@ -47,7 +48,11 @@ class InstancesSdkTest {
                 JsonNode n = json.readTree(line);
                 steps.put(n.get("step").asString(), n.get("value"));
             }
-            assertThat(steps).as(out).containsKeys("create", "get", "list", "missing", "delete");
+            assertThat(steps).as(out).containsKeys("create", "get", "list", "missing", "autostart", "wait-running", "logs", "stop", "stopped", "delete");
+            assertThat(steps.get("wait-running").get("state").asString()).isEqualTo("running");
+            assertThat(steps.get("logs").get("hasEnv").asBoolean()).as(out).isTrue();
+            assertThat(steps.get("stop").get("state").asString()).isEqualTo("stopped");
+            assertThat(steps.get("stopped").get("stop_reason").asInt()).isEqualTo(15);
             assertThat(steps.get("create").get("state").asString()).isEqualTo("stopped");
             assertThat(steps.get("create").get("image").asString()).startsWith("probe:latest@sha256:");
             assertThat(steps.get("get").get("uuid")).isEqualTo(steps.get("create").get("uuid"));

@@ -91,10 +91,11 @@ class QemuVmmLeakTest {
         return n;
     }
 
-    /** Platform threads but the JDK's shared process reapers and virtual-thread carriers. */
+    /** Platform threads but the JDK's shared process reapers, virtual-thread carriers and common pool. */
     private static List<String> ownPlatformThreads() {
         return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
-                .filter(n -> !n.startsWith("process reaper") && !n.startsWith("ForkJoinPool-")).sorted().toList();
+                .filter(n -> !n.startsWith("process reaper") && !n.startsWith("ForkJoinPool-") && !n.startsWith("ForkJoinPool.commonPool"))
+                .sorted().toList();
     }
 
     /** Names of live threads, virtual ones included, that the VMM created ("kiln-..."). */

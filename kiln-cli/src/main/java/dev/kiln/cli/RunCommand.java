@@ -1,0 +1,134 @@
+package dev.kiln.cli;
+
+import dev.kiln.fs.KilnException;
+import dev.kiln.fs.build.Source;
+import dev.kiln.oci.ImageReference;
+import dev.kiln.oci.OciLayout;
+import dev.kiln.oci.pack.PackRequest;
+import dev.kiln.oci.pack.Packer;
+import dev.kiln.platform.image.ImageCatalog;
+import dev.kiln.platform.instance.Instance;
+import dev.kiln.platform.instance.InstanceRuntime;
+import dev.kiln.platform.instance.InstanceService;
+import dev.kiln.platform.instance.InstanceSpec;
+import dev.kiln.platform.instance.InstanceState;
+import dev.kiln.platform.instance.MemoryRule;
+import dev.kiln.platform.instance.RestartPolicy;
+import dev.kiln.platform.store.JdbcStore;
+import dev.kiln.platform.vmm.ConsoleLog;
+import dev.kiln.platform.vmm.QemuVmm;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "run", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, sortOptions = false,
+        description = {"Runs one unikernel in the foreground, as kraft run does: the console on stdout, the guest's exit code as kiln's.",
+                "IMAGE is oci:DIR[:TAG] (a kraft-dialect image); KERNEL a kernel file, with --initrd FILE or --rootfs SOURCE.",
+                "The same platform code as kiln serve, without a server; Ctrl-C stops the guest and cleans up."})
+final class RunCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "IMAGE|KERNEL") String what;
+    @Parameters(index = "1..*", paramLabel = "ARGS") List<String> args = new ArrayList<>();
+    @Option(names = "--initrd", paramLabel = "FILE") Path initrd;
+    @Option(names = "--rootfs", paramLabel = "SOURCE", description = "Builds the initrd from SOURCE (as kiln build takes them); repeatable.") List<String> rootfs = new ArrayList<>();
+    @Option(names = {"-m", "--memory"}, paramLabel = "MiB", description = "Guest memory (default: what the initrd needs, at least 128).") Integer memory;
+    @Option(names = {"-e", "--env"}, paramLabel = "K=V") List<String> env = new ArrayList<>();
+    @Option(names = "--guest", paramLabel = "KIND", defaultValue = "unikraft", description = "For a KERNEL: unikraft (default) or linux.") String guest;
+
+    @Override
+    public Integer call() throws Exception {
+        Path data = Files.createTempDirectory("kiln-run-");
+        Thread cleanup = new Thread(() -> deleteQuietly(data), "kiln-run-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        try (JdbcStore store = JdbcStore.sqlite(data.resolve("kiln.db"))) {
+            ImageCatalog images = ImageCatalog.open(data.resolve("images"));
+            String image = image(images);
+            InstanceService service = new InstanceService(store, images, MemoryRule.DEFAULT, Clock.systemUTC());
+            InstanceRuntime runtime = new InstanceRuntime(service, QemuVmm.create(), Files.createDirectories(data.resolve("run")));
+            TreeMap<String, String> e = new TreeMap<>();
+            for (String kv : env) {
+                int eq = kv.indexOf('=');
+                if (eq <= 0) throw new KilnException("--env \"" + kv + "\": expected KEY=VALUE");
+                e.put(kv.substring(0, eq), kv.substring(eq + 1));
+            }
+            Instance i = service.create(new InstanceSpec("run", image, memory, 1, args, e, RestartPolicy.NEVER, Set.of(), false, null, List.of()));
+            // Ctrl-C: the guest is stopped (not left behind) before the JVM goes.
+            Thread stopper = new Thread(() -> runtime.close(false), "kiln-run-stop");
+            Runtime.getRuntime().addShutdownHook(stopper);
+            runtime.start(i, false);
+            long offset = 0;
+            PrintStream out = System.out;
+            while (true) {
+                InstanceRuntime.Waited w = runtime.await(i.uuid(), InstanceState.STOPPED, 50);
+                ConsoleLog.Chunk c = runtime.log(i, offset, 1 << 20);
+                if (c.data().length > 0) {
+                    out.write(c.data());
+                    out.flush();
+                    offset = c.range().end();
+                }
+                if (w.reached() && c.data().length == 0) {
+                    Runtime.getRuntime().removeShutdownHook(stopper);
+                    Instance done = w.instance();
+                    runtime.close(false);
+                    return done.exitCode() != null ? done.exitCode() : 0;
+                }
+            }
+        } finally {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+            deleteQuietly(data);
+        }
+    }
+
+    /** The image reference in the run's own store: an oci: image copied in, or one packed from a kernel. */
+    private String image(ImageCatalog images) throws Exception {
+        OciLayout store = images.layout();
+        if (what.startsWith("oci:")) {
+            if (!(ImageReference.parse(what) instanceof ImageReference.OciDirectory(Path dir, String tag))) throw new KilnException(what + ": not an OCI layout reference");
+            OciLayout src = OciLayout.open(dir);
+            var top = OciRefs.top(src, tag, what);
+            var in = dev.kiln.oci.Inspection.of(src, top);
+            for (var m : in.manifests()) {
+                copy(src, store, m.descriptor());
+                copy(src, store, m.manifest().config());
+                for (var l : m.manifest().layers()) copy(src, store, l);
+            }
+            copy(src, store, top);
+            store.tag("run:latest", top);
+            return "run:latest";
+        }
+        Path kernel = Path.of(what);
+        if (!Files.isRegularFile(kernel)) throw new KilnException(what + ": no such kernel file or oci: image");
+        PackRequest.Builder b = PackRequest.builder().kernel(kernel).label(ImageCatalog.GUEST_LABEL, guest);
+        if (initrd != null) b.rootfsFile(initrd);
+        for (String s : rootfs) b.rootfsSource(Source.parse(s));
+        if (guest.equals("linux")) b.rootfsFormat(dev.kiln.fs.ImageFormat.CPIO);
+        Packer.pack(b.build(), store, "run:latest", null);
+        return "run:latest";
+    }
+
+    private static void copy(OciLayout from, OciLayout to, dev.kiln.oci.Descriptor d) throws java.io.IOException {
+        if (to.hasBlob(d.digest())) return;
+        try (var in = from.openBlob(d)) {
+            to.putBlob(d, in);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (java.io.IOException ignored) {
+            // a temporary directory that could not be removed is left for the system's cleaner
+        }
+    }
+}
