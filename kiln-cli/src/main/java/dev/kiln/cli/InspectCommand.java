@@ -20,15 +20,35 @@ import picocli.CommandLine.Parameters;
         description = {"Shows an image: its index or manifest, each manifest's platform, annotations, config and layers.",
                 "Every blob shown is read and checked against its digest."})
 final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "REF", description = "oci:DIR[:TAG]")
+    @Parameters(index = "0", paramLabel = "REF", description = "oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME] or docker://REGISTRY/REPO:TAG")
     String ref;
 
     @Option(names = "--json", description = "One JSON object.")
     boolean json;
 
+    @Option(names = "--platform", paramLabel = "OS/ARCH", description = "Archives: which manifest (default linux/amd64).")
+    String platform;
+
+    @picocli.CommandLine.Mixin
+    RegistryFlags registry;
+
     @Override
     public Integer call() throws Exception {
-        Inspection in = OciRefs.inspect(ImageReference.parse(ref));
+        java.nio.file.Path scratch = java.nio.file.Files.createTempDirectory("kiln-inspect-");
+        Inspection in;
+        try {
+            dev.kiln.oci.Platform plat = null;
+            if (platform != null) {
+                String[] p = platform.split("/");
+                if (p.length < 2) throw new OciException("--platform \"" + platform + "\": expected OS/ARCH");
+                plat = dev.kiln.oci.Platform.of(p[0], p[1]);
+            }
+            in = OciRefs.inspect(ImageReference.parse(ref), scratch.resolve("image"), registry, plat);
+        } finally {
+            try (var st = java.nio.file.Files.walk(scratch)) {
+                for (var x : st.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.deleteIfExists(x);
+            }
+        }
         if (json) {
             System.out.println(Json.write(toJson(in)));
             return KilnCommand.OK;

@@ -13,12 +13,29 @@ import java.util.List;
 final class OciRefs {
     private OciRefs() {}
 
-    static Inspection inspect(ImageReference ref) throws IOException {
-        if (ref instanceof ImageReference.OciDirectory(Path dir, String tag)) {
-            OciLayout layout = OciLayout.open(dir);
-            return Inspection.of(layout, top(layout, tag, ref.toString()));
+    /**
+     * What {@code ref} holds, wherever it lives: an OCI layout is read where it is; a registry
+     * image is fetched (verified) into {@code scratch}, an archive copied there (its one manifest
+     * for {@code platform}).
+     */
+    static Inspection inspect(ImageReference ref, Path scratch, RegistryFlags flags, dev.kiln.oci.Platform platform) throws IOException {
+        switch (ref) {
+            case ImageReference.OciDirectory(Path dir, String tag) -> {
+                OciLayout layout = OciLayout.open(dir);
+                return Inspection.of(layout, top(layout, tag, ref.toString()));
+            }
+            case ImageReference.Registry r -> {
+                OciLayout layout = OciLayout.create(scratch);
+                try (var client = flags.client(r.registry())) {
+                    return Inspection.of(layout, client.pull(r, layout, "inspect"));
+                }
+            }
+            default -> {
+                dev.kiln.oci.archive.ImageCopy.copy(ref, ImageReference.parse("oci:" + scratch + ":inspect"), platform, scratch.getParent());
+                OciLayout layout = OciLayout.open(scratch);
+                return Inspection.of(layout, top(layout, "inspect", ref.toString()));
+            }
         }
-        throw new OciException(ref + ": not readable here yet (oci:DIR[:TAG] is)");
     }
 
     /** The layout's entry for {@code tag}, or its only entry when no tag is given. */

@@ -36,6 +36,13 @@ class PushPullCommandTest {
             assertThat(b).isEqualTo(a);
             String raw = PackCommandTest.run("skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + reg.host() + "/kiln/app:v1");
             assertThat(dev.kiln.oci.Digest.of(raw.getBytes()).toString()).isEqualTo(a);
+            // inspect and tag where the image lives: the registry.
+            assertThat(json.readTree(Cli.run("inspect", "--json", "--insecure", ref).out()).get("digest").asString()).isEqualTo(a);
+            Cli tag = Cli.run("tag", "--insecure", ref, "stable");
+            assertThat(tag.exit()).as(tag.err()).isZero();
+            assertThat(json.readTree(Cli.run("inspect", "--json", "--insecure", "docker://" + reg.host() + "/kiln/app:stable").out())
+                    .get("digest").asString()).isEqualTo(a);
+
             // The pushed image as a build source, straight from the registry: its linux/amd64 (urunc)
             // manifest's layers flattened into an EROFS image.
             Cli build = Cli.run("build", "--insecure", ref, "-o", tmp.resolve("flat.erofs").toString(), "-q");
