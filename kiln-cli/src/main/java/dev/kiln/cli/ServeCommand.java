@@ -21,6 +21,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--db", paramLabel = "URL", description = "postgresql://[user[:password]@]host[:port]/database instead of SQLite.")
     String db;
 
+    @Option(names = "--leave-running", description = "On shutdown, leave the instances running (the next start adopts them) instead of stopping them.")
+    boolean leaveRunning;
+
     @Override
     public Integer call() throws Exception {
         int colon = listen.lastIndexOf(':');
@@ -37,13 +40,14 @@ final class ServeCommand implements Callable<Integer> {
         java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
         root.setLevel(java.util.logging.Level.WARNING);
         for (var h : root.getHandlers()) h.setLevel(java.util.logging.Level.WARNING);
-        Platform p = Platform.start(new Platform.Options(dir, db, host, port));
+        Platform p = Platform.start(new Platform.Options(dir, db, host, port, leaveRunning));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             p.close();
             stopped.countDown();
         }, "kiln-serve-shutdown"));
         String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + p.port();
+        if (p.adopted() > 0) System.err.println("kiln: adopted " + p.adopted() + " running instance(s) from the last run");
         System.err.println("kiln: serving the Unikraft Cloud API v1 on " + url + " (" + p.store().describe() + ", images in " + p.images().layout().directory() + ")");
         if (!ApiServer.loopback(host)) System.err.println("kiln: warning: listening beyond loopback; anyone who can reach " + url + " and has the token controls the platform");
         System.err.println("kiln: point the SDKs and kiln at it with:");
