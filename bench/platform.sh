@@ -17,7 +17,7 @@ url=http://127.0.0.1:$port
 "$repo/kiln" --version >/dev/null
 mkdir -p "$data"
 printf 'hello\n' > "$work/platform-motd"
-"$repo/kiln" pack --kernel /work/shared/guests/unikraft-probe/kernel-qemu-x86_64 --rootfs "$work/platform-motd:/etc/motd" \
+"$repo/kiln" pack --kernel "$repo/test-guests/unikraft-probe/kernel-qemu-x86_64" --rootfs "$work/platform-motd:/etc/motd" \
   -o "oci:$data/images:probe:latest" 2>/dev/null
 start_server() {
   "$repo/kiln" serve --data "$data" --listen 127.0.0.1:$port > "$work/platform-serve.log" 2>&1 &

@@ -27,7 +27,7 @@ import tools.jackson.databind.json.JsonMapper;
  * mounted by a real Linux guest.
  */
 class PackCommandTest {
-    private static final Path KERNEL = Path.of("/work/shared/guests/unikraft-probe/kernel-qemu-x86_64");
+    private static final Path KERNEL = dev.kiln.fs.guest.UnikraftProbe.kernel();
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @TempDir Path tmp;

@@ -15,7 +15,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /** {@code kiln pack -f}: each spec file gives, byte for byte, what its equivalent flags give, and flags override the file. */
 class PackSpecFileTest {
-    private static final Path KERNEL = Path.of("/work/shared/guests/unikraft-probe/kernel-qemu-x86_64");
+    private static final Path KERNEL = dev.kiln.fs.guest.UnikraftProbe.kernel();
     private static final Pattern PACKED = Pattern.compile("kiln: packed \\S+ \\((sha256:[0-9a-f]{64})");
 
     @TempDir Path tmp;

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** kiln run: the real Unikraft probe guest in the foreground, its console on stdout, its exit code as kiln's. */
 class RunCommandTest {
-    static final Path KERNEL = Path.of("/work/shared/guests/unikraft-probe/kernel-qemu-x86_64");
+    static final Path KERNEL = dev.kiln.fs.guest.UnikraftProbe.kernel();
 
     @TempDir Path tmp;
 

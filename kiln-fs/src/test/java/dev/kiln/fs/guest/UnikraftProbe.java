@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class UnikraftProbe {
     private static final String KERNEL = "shared/guests/unikraft-probe/kernel-qemu-x86_64";
+    private static final String KEPT = "test-guests/unikraft-probe/kernel-qemu-x86_64";
 
     /** What a run printed on the serial console (CR stripped) and QEMU's exit code. */
     public record Result(String console, int exitCode, Duration elapsed) {
@@ -38,23 +39,31 @@ public final class UnikraftProbe {
     }
 
     public static UnikraftProbe find() {
-        Path q = Qemu.binary();
+        return new UnikraftProbe(Qemu.binary(), kernel());
+    }
+
+    /**
+     * The probe kernel: {@code -Dkiln.unikraft.probe=PATH}, else the copy the repository keeps
+     * ({@code test-guests/unikraft-probe/}) or the workplace's ({@code shared/guests/unikraft-probe/})
+     * in the working directory or one of its parents. Every test that boots the probe finds it here.
+     */
+    public static Path kernel() {
         String given = System.getProperty("kiln.unikraft.probe", "");
         Path k = null;
         if (!given.isEmpty()) {
             k = Path.of(given);
         } else {
             for (Path d = Path.of("").toAbsolutePath(); d != null && k == null; d = d.getParent()) {
-                if (Files.isRegularFile(d.resolve(KERNEL))) k = d.resolve(KERNEL);
+                for (String c : new String[] {KEPT, KERNEL}) if (k == null && Files.isRegularFile(d.resolve(c))) k = d.resolve(c);
             }
         }
         if (k == null || !Files.isReadable(k)) {
             throw new AssertionError("the Unikraft 0.17 probe kernel was not found (" + (given.isEmpty()
-                    ? "no " + KERNEL + " in the working directory or its parents" : given + " is not readable")
+                    ? "no " + KEPT + " or " + KERNEL + " in the working directory or its parents" : given + " is not readable")
                     + "): build it with shared/guests/unikraft-probe/build.sh from Unikraft RELEASE-0.17.0 sources"
                     + " (needs gcc, make, flex, bison) and pass -Dkiln.unikraft.probe=PATH");
         }
-        return new UnikraftProbe(q, k);
+        return k;
     }
 
     /**

@@ -34,7 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 class PackerTest {
     /** The real Unikraft 0.17 probe kernel; any file would do for packing, this one is what the platform will boot. */
-    static final Path PROBE_KERNEL = Path.of("/work/shared/guests/unikraft-probe/kernel-qemu-x86_64");
+    static final Path PROBE_KERNEL = dev.kiln.fs.guest.UnikraftProbe.kernel();
 
     @TempDir Path tmp;
     Path kernel;

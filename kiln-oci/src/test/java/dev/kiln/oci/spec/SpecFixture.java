@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** A directory with a kernel and a small rootfs to write spec files next to, and ways to pack and compare. */
 abstract class SpecFixture {
     /** The real Unikraft probe kernel; any file would pack, this one is what the platform boots. */
-    static final Path PROBE_KERNEL = Path.of("/work/shared/guests/unikraft-probe/kernel-qemu-x86_64");
+    static final Path PROBE_KERNEL = dev.kiln.fs.guest.UnikraftProbe.kernel();
 
     @TempDir Path dir;
     Path kernel;

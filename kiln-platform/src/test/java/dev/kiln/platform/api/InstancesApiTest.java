@@ -34,7 +34,7 @@ import tools.jackson.databind.json.JsonMapper;
  * 401 and 413.
  */
 class InstancesApiTest {
-    static final Path KERNEL = Path.of("/work/shared/guests/unikraft-probe/kernel-qemu-x86_64");
+    static final Path KERNEL = dev.kiln.fs.guest.UnikraftProbe.kernel();
     static final JsonMapper JSON = JsonMapper.builder().build();
     static Postgres pg;
     @TempDir static Path tmp;

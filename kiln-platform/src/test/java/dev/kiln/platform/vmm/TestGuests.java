@@ -21,15 +21,15 @@ import java.util.function.Predicate;
 
 /**
  * What the VMM tests boot: the real Unikraft 0.17 probe kernel (see its README in
- * /work/shared/guests/unikraft-probe) with a small initrd built by kiln, under one shared
+ * test-guests/unikraft-probe) with a small initrd built by kiln, under one shared
  * QemuVmm. Missing tools fail the tests with what to install; a boot test that skips proves
  * nothing.
  */
 public final class TestGuests {
     private TestGuests() {}
 
-    public static final Path PROBE_KERNEL = Path.of(System.getProperty("kiln.probe.kernel",
-            "/work/shared/guests/unikraft-probe/kernel-qemu-x86_64"));
+    public static final Path PROBE_KERNEL = System.getProperty("kiln.probe.kernel") != null
+            ? Path.of(System.getProperty("kiln.probe.kernel")) : dev.kiln.fs.guest.UnikraftProbe.kernel();
 
     private static QemuVmm shared;
 
@@ -57,7 +57,7 @@ public final class TestGuests {
     public static Path probeKernel() {
         if (!Files.isRegularFile(PROBE_KERNEL)) {
             fail("the Unikraft probe kernel is missing at " + PROBE_KERNEL + ": build it with build.sh in"
-                    + " /work/shared/guests/unikraft-probe, or point -Dkiln.probe.kernel at one");
+                    + " test-guests/unikraft-probe, or point -Dkiln.probe.kernel at one");
         }
         return PROBE_KERNEL;
     }
