@@ -1,0 +1,117 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.fs.guest.UnikraftProbe;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * kiln serve killed with SIGKILL while a guest runs: on restart the guest is adopted (no second
+ * QEMU, no lost or duplicated record), and stopping it then ends its QEMU.
+ */
+class ServeCrashTest {
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @TempDir Path tmp;
+
+    Process serve(Path data, int port) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "dev.kiln.cli.Main", "serve", "--data", data.toString(), "--listen", "127.0.0.1:" + port)
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("serve-" + System.nanoTime() + ".log").toFile()).start();
+    }
+
+    static JsonNode call(int port, String token, String method, String path, String body) throws Exception {
+        try (HttpClient c = HttpClient.newHttpClient()) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).header("Authorization", "Bearer " + token)
+                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            return JSON.readTree(c.send(b.build(), HttpResponse.BodyHandlers.ofString()).body());
+        }
+    }
+
+    static void awaitUp(Path data, int port) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (Files.isRegularFile(data.resolve("token"))) {
+                    call(port, Files.readString(data.resolve("token")).strip(), "GET", "/v1/instances?count=1", null);
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("kiln serve did not answer within 60 s");
+    }
+
+    static long qemus(String uuid) throws IOException {
+        try (var s = Files.list(Path.of("/proc"))) {
+            return s.filter(p -> p.getFileName().toString().matches("\\d+")).filter(p -> {
+                try {
+                    // argv[0] is QEMU itself (its supervisor shell names it in a later word)
+                    String[] argv = Files.readString(p.resolve("cmdline")).split("\0");
+                    return argv.length > 0 && argv[0].contains("qemu-system") && String.join(" ", argv).contains("kiln-" + uuid);
+                } catch (IOException e) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
+    @Test
+    void aServerKilledWithSigkillAdoptsItsGuestOnRestart() throws Exception {
+        Path data = tmp.resolve("data");
+        Cli pack = Cli.run("pack", "--kernel", UnikraftProbe.kernel().toString(), "-o", "oci:" + data.resolve("images") + ":probe:latest",
+                "--rom", "r=" + Files.write(tmp.resolve("r.bin"), new byte[10]));
+        assertThat(pack.exit()).as(pack.err()).isZero();
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Process first = serve(data, port);
+        String uuid;
+        try {
+            awaitUp(data, port);
+            String token = Files.readString(data.resolve("token")).strip();
+            JsonNode created = call(port, token, "POST", "/v1/instances",
+                    "{\"name\":\"survivor\",\"image\":\"probe:latest\",\"args\":[\"sleep=-1\"],\"autostart\":true}");
+            uuid = created.get("data").get("instances").get(0).get("uuid").asString();
+            assertThat(qemus(uuid)).isEqualTo(1);
+        } finally {
+            first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
+        }
+        Process second = serve(data, port);
+        try {
+            awaitUp(data, port);
+            String token = Files.readString(data.resolve("token")).strip();
+            JsonNode all = call(port, token, "GET", "/v1/instances", null).get("data").get("instances");
+            assertThat(all).hasSize(1);
+            assertThat(all.get(0).get("state").asString()).isEqualTo("running");
+            assertThat(qemus(uuid)).as("the guest adopted, not started twice").isEqualTo(1);
+            call(port, token, "PUT", "/v1/instances/stop", "[{\"uuid\":\"" + uuid + "\"}]");
+            JsonNode w = call(port, token, "GET", "/v1/instances/wait?uuid=" + uuid + "&state=stopped&timeout_s=30", null);
+            assertThat(w.get("status").asString()).as(w.toString()).isEqualTo("success");
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (qemus(uuid) > 0 && System.nanoTime() < deadline) Thread.sleep(100);
+            assertThat(qemus(uuid)).isZero();
+        } finally {
+            second.destroy();
+            second.waitFor();
+        }
+        assertThat(List.of(first.exitValue())).isNotEmpty();
+    }
+}
