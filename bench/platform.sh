@@ -40,6 +40,7 @@ run() { "$java_home/bin/java" -cp "$cp" dev.kiln.platform.bench.CreateLoad "$url
   run 1000 16 bench
   run 8700 4 fill 100
 } > "$results/platform.md"
+autostart=$("$java_home/bin/java" -cp "$cp" dev.kiln.platform.bench.AutostartLatency "$url" "$token" probe:latest 35)
 rss=$(rss_mb)
 kill "$server"; wait "$server" 2>/dev/null || true
 t0=$(date +%s.%N)
@@ -52,6 +53,7 @@ kill "$server"; wait "$server" 2>/dev/null || true
   echo "| measure | value | goal |"
   echo "|---|---|---|"
   echo "| server RSS with $count instance records | $rss MB | <= 300 MB |"
+  echo "$autostart"
   echo "| restart with $count records to its first answer (JVM start included) | $(python3 -c "print(f'{$t1-$t0:.2f}')") s | <= 2 s |"
 } >> "$results/platform.md"
 cat "$results/platform.md"
