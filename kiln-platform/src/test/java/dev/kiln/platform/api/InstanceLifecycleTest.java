@@ -38,9 +38,22 @@ class InstanceLifecycleTest {
         return new String(Base64.getDecoder().decode(l.get("output").asString()), StandardCharsets.UTF_8);
     }
 
-    @Test
-    void aProbeGuestRunsReportsItsExitCodeAndIsStoppedAndRestartedAsAsked() throws Exception {
-        try (Platform p = InstancesApiTest.platform(tmp, null)) {
+    static dev.kiln.platform.store.Postgres pg;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void postgres() throws Exception {
+        pg = dev.kiln.platform.store.Postgres.start();
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void stopPostgres() throws Exception {
+        if (pg != null) pg.close();
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"sqlite", "postgresql"})
+    void aProbeGuestRunsReportsItsExitCodeAndIsStoppedAndRestartedAsAsked(String db) throws Exception {
+        try (Platform p = InstancesApiTest.platform(tmp, db.equals("sqlite") ? null : pg.newDatabase("life"))) {
             // Runs, prints, exits with 3 through isa-debug-exit.
             JsonNode c = item(InstancesApiTest.call(p, "POST", "/v1/instances",
                     "{\"name\":\"once\",\"image\":\"probe:latest\",\"args\":[\"args\",\"env\",\"exit=3\"],\"env\":{\"GREETING\":\"hello world\"},"
