@@ -44,10 +44,10 @@ public final class ApiServer implements AutoCloseable {
         HttpRouting.Builder r = HttpRouting.builder();
         r.post("/v1/instances", wrap(this::create));
         r.get("/v1/instances", wrap(this::list));
-        r.put("/v1/instances/start", wrap((q, a, t) -> lifecycle(q, a, t, null, true)));
-        r.put("/v1/instances/stop", wrap((q, a, t) -> lifecycle(q, a, t, null, false)));
-        r.put("/v1/instances/{uuid}/start", wrap((q, a, t) -> lifecycle(q, a, t, q.path().pathParameters().get("uuid"), true)));
-        r.put("/v1/instances/{uuid}/stop", wrap((q, a, t) -> lifecycle(q, a, t, q.path().pathParameters().get("uuid"), false)));
+        for (String op : List.of("start", "stop", "suspend")) {
+            r.put("/v1/instances/" + op, wrap((q, a, t) -> lifecycle(q, a, t, null, op)));
+            r.put("/v1/instances/{uuid}/" + op, wrap((q, a, t) -> lifecycle(q, a, t, q.path().pathParameters().get("uuid"), op)));
+        }
         r.get("/v1/instances/wait", wrap((q, a, t) -> await(q, a, t, null)));
         r.get("/v1/instances/log", wrap((q, a, t) -> log(q, a, t, null)));
         r.get("/v1/instances/{uuid}/wait", wrap((q, a, t) -> await(q, a, t, q.path().pathParameters().get("uuid"))));
@@ -59,6 +59,8 @@ public final class ApiServer implements AutoCloseable {
         r.patch("/v1/instances/{uuid}", wrap(this::patchOne));
         r.get("/v1/images", wrap(this::images));
         r.get("/v1/images/list", wrap(this::images));
+        r.get("/v1/images/digest/{digest}", wrap(this::images));
+        r.get("/v1/images/tag/{tag}", wrap(this::images));
         r.any(wrap((req, res, started) -> {
             throw new ApiException(404, null, "no such endpoint: " + req.prologue().method().text() + " " + req.path().path());
         }));
@@ -260,8 +262,8 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
-    /** start and stop, bulk (a body [{uuid|name, ...}] or uuid=/name=) or by uuid. */
-    private void lifecycle(ServerRequest req, ServerResponse res, long started, String uuid, boolean start) throws IOException {
+    /** start, stop and suspend, bulk (a body [{uuid|name, ...}] or uuid=/name=) or by uuid. */
+    private void lifecycle(ServerRequest req, ServerResponse res, long started, String uuid, String op) throws IOException {
         Optional<JsonNode> body = Requests.body(req);
         List<Requests.Target> targets = uuid != null ? List.of(new Requests.Target(uuid, null, body.orElse(Envelope.JSON.createObjectNode())))
                 : Requests.targets(req, body);
@@ -270,13 +272,14 @@ public final class ApiServer implements AutoCloseable {
         for (Requests.Target t : targets) {
             try {
                 Instance i = instances.find(t.uuid(), t.name());
-                Instance after;
-                if (start) {
-                    after = runtime.start(i, false);
-                } else {
-                    Boolean force = t.options() == null ? null : Requests.optBool(t.options(), "force", "");
-                    after = runtime.stop(i, force != null && force);
-                }
+                Instance after = switch (op) {
+                    case "start" -> runtime.start(i, false);
+                    case "suspend" -> runtime.suspend(i);
+                    default -> {
+                        Boolean force = t.options() == null ? null : Requests.optBool(t.options(), "force", "");
+                        yield runtime.stop(i, force != null && force);
+                    }
+                };
                 ObjectNode o = env.ok();
                 o.put("uuid", after.uuid().toString());
                 o.put("name", after.name());
@@ -413,6 +416,9 @@ public final class ApiServer implements AutoCloseable {
     private void images(ServerRequest req, ServerResponse res, long started) throws IOException {
         Envelope env = new Envelope("images", started);
         Optional<String> digest = req.query().first("digest").asOptional(), tag = req.query().first("tag").asOptional();
+        // The older forms name the image in the path.
+        if (req.path().pathParameters().contains("digest")) digest = Optional.of(req.path().pathParameters().get("digest"));
+        if (req.path().pathParameters().contains("tag")) tag = Optional.of(req.path().pathParameters().get("tag"));
         for (ImageCatalog.Entry e : instances.images().list()) {
             if (digest.isPresent() && !e.digest().toString().equals(digest.get())) continue;
             if (tag.isPresent() && !e.tags().contains(tag.get())) continue;
@@ -426,6 +432,10 @@ public final class ApiServer implements AutoCloseable {
             e.args().forEach(args::add);
             ArrayNode tags = o.putArray("tags");
             e.tags().forEach(tags::add);
+        }
+        boolean byPath = req.path().pathParameters().contains("digest") || req.path().pathParameters().contains("tag");
+        if (byPath && !env.anyItem()) {
+            env.error(8, "No image with name '" + digest.orElseGet(tag::get) + "'");
         }
         res.send(env.render());
     }

@@ -42,6 +42,10 @@ final class Envelope {
         return o;
     }
 
+    boolean anyItem() {
+        return !items.isEmpty();
+    }
+
     boolean anyError() {
         return items.stream().anyMatch(i -> "error".equals(i.path("status").asString()));
     }

@@ -82,6 +82,12 @@ public final class InstanceRuntime implements AutoCloseable {
     public Instance start(Instance given, boolean restart) throws IOException {
         synchronized (lock(given.uuid())) {
             Instance i = service.byUuid(given.uuid()).orElseThrow(() -> new InstanceException(404, "uuid", "No instance with UUID '" + given.uuid() + "'"));
+            if (i.state() == InstanceState.STANDBY && running.containsKey(i.uuid())) {
+                running.get(i.uuid()).resume();
+                Instance up = service.save(i.withState(InstanceState.RUNNING));
+                signal();
+                return up;
+            }
             if (i.state().live()) return i;
             ImageCatalog.Runnable image = service.images().resolve(i.image());
             String cmdline;
@@ -205,6 +211,23 @@ public final class InstanceRuntime implements AutoCloseable {
             Instance s = i.state() == InstanceState.STOPPING ? i : service.save(i.withState(InstanceState.STOPPING));
             if (force) vm.kill();
             else vm.stop(STOP_GRACE);
+            signal();
+            return s;
+        }
+    }
+
+    /**
+     * Suspends a running instance: its guest is paused in its QEMU (memory kept, no CPU used) and
+     * the instance is {@code standby} until a start resumes it. Anything but a running instance is
+     * left as it is.
+     */
+    public Instance suspend(Instance given) {
+        synchronized (lock(given.uuid())) {
+            Instance i = service.byUuid(given.uuid()).orElseThrow(() -> new InstanceException(404, "uuid", "No instance with UUID '" + given.uuid() + "'"));
+            VmHandle vm = running.get(i.uuid());
+            if (vm == null || i.state() != InstanceState.RUNNING) return i;
+            vm.pause();
+            Instance s = service.save(i.withState(InstanceState.STANDBY));
             signal();
             return s;
         }

@@ -502,6 +502,33 @@ final class QemuVm implements VmHandle {
         kill();
     }
 
+    @Override
+    public void pause() {
+        qmpNow("stop");
+    }
+
+    @Override
+    public void resume() {
+        qmpNow("cont");
+    }
+
+    /** A QMP command whose answer is awaited (a few seconds at most), failing with the VMM's error. */
+    private void qmpNow(String c) {
+        Qmp q;
+        synchronized (lock) {
+            q = qmp;
+        }
+        if (q == null) throw new VmmException(name() + ": no QMP connection (the guest has ended)");
+        try {
+            q.execute(c).get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new VmmException(name() + ": QMP " + c + " failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmmException(name() + ": interrupted during QMP " + c);
+        }
+    }
+
     private void command(String c) {
         Qmp q;
         synchronized (lock) {

@@ -38,4 +38,13 @@ public sealed interface VmHandle permits QemuVm {
 
     /** Kills QEMU now (SIGKILL). Returns {@link #exit()}. */
     CompletableFuture<VmExit> kill();
+
+    /**
+     * Pauses the guest's vCPUs (QMP {@code stop}): it keeps its memory and its QEMU, takes no CPU,
+     * and {@link #resume()} carries on where it was. What kiln's {@code suspend} does.
+     */
+    void pause() throws VmmException;
+
+    /** Resumes a paused guest (QMP {@code cont}). */
+    void resume() throws VmmException;
 }

@@ -70,6 +70,11 @@ class InstanceLifecycleTest {
             // A guest that runs until stopped: stop, wait, the user's stop reason.
             InstancesApiTest.call(p, "POST", "/v1/instances", "{\"name\":\"long\",\"image\":\"probe:latest\",\"args\":[\"sleep=-1\"],\"autostart\":true}");
             waitFor(p, "long", "running");
+            // Suspended: paused in its QEMU (standby); a start resumes the same run.
+            JsonNode susp = item(InstancesApiTest.call(p, "PUT", "/v1/instances/suspend", "[{\"name\":\"long\"}]"));
+            assertThat(susp.get("state").asString()).isEqualTo("standby");
+            assertThat(item(InstancesApiTest.call(p, "PUT", "/v1/instances/start", "[{\"name\":\"long\"}]")).get("state").asString()).isEqualTo("running");
+            assertThat(get(p, "long").get("start_count").asInt()).as("resumed, not started again").isEqualTo(1);
             JsonNode stop = item(InstancesApiTest.call(p, "PUT", "/v1/instances/stop", "[{\"name\":\"long\"}]"));
             assertThat(stop.get("previous_state").asString()).isEqualTo("running");
             waitFor(p, "long", "stopped");

@@ -121,6 +121,12 @@ class InstancesApiTest {
             Reply list = call(p, "GET", "/v1/instances?details=true&count=100", null);
             assertThat(list.body().get("data").get("instances")).hasSize(1);
 
+            // Images, and the older forms that name one in the path.
+            assertThat(call(p, "GET", "/v1/images", null).body().get("data").get("images")).hasSize(1);
+            assertThat(call(p, "GET", "/v1/images/tag/probe:latest", null).body().get("data").get("images").get(0).get("tags").get(0)
+                    .asString()).isEqualTo("probe:latest");
+            assertThat(call(p, "GET", "/v1/images/tag/nope:1", null).body().get("data").get("images").get(0).get("error").asInt()).isEqualTo(8);
+
             Reply del = call(p, "DELETE", "/v1/instances", "[{\"name\":\"web\"}]");
             assertThat(del.body().get("data").get("instances").get(0).get("previous_state").asString()).isEqualTo("stopped");
             assertThat(call(p, "GET", "/v1/instances", null).body().get("data").get("instances")).isEmpty();
