@@ -46,6 +46,10 @@ public final class KilnCommand implements Runnable {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
+        // The libraries' chatter (Flyway, Helidon) is not for users: warnings only.
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.setLevel(java.util.logging.Level.WARNING);
+        for (var h : root.getHandlers()) h.setLevel(java.util.logging.Level.WARNING);
         CommandLine cl = commandLine(args);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));

@@ -36,10 +36,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new dev.kiln.fs.KilnException("--listen \"" + listen + "\": the port must be a number");
         }
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".local/share/kiln");
-        // The libraries' start-up chatter (Flyway, Helidon) is not for users: warnings only.
-        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
-        root.setLevel(java.util.logging.Level.WARNING);
-        for (var h : root.getHandlers()) h.setLevel(java.util.logging.Level.WARNING);
+
         Platform p = Platform.start(new Platform.Options(dir, db, host, port, leaveRunning));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

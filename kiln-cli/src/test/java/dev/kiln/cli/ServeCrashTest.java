@@ -72,6 +72,21 @@ class ServeCrashTest {
         }
     }
 
+    /** QEMU processes run from under {@code dir} (their working directory, or a path on their command line). */
+    static long qemusUnder(Path dir) throws IOException {
+        try (var s = Files.list(Path.of("/proc"))) {
+            return s.filter(p -> p.getFileName().toString().matches("\\d+")).filter(p -> {
+                try {
+                    String[] argv = Files.readString(p.resolve("cmdline")).split("\0");
+                    if (argv.length == 0 || !argv[0].contains("qemu-system")) return false;
+                    return String.join(" ", argv).contains(dir.toString()) || Files.readSymbolicLink(p.resolve("cwd")).startsWith(dir);
+                } catch (IOException e) {
+                    return false;
+                }
+            }).count();
+        }
+    }
+
     @Test
     void aServerKilledWithSigkillAdoptsItsGuestOnRestart() throws Exception {
         Path data = tmp.resolve("data");

@@ -70,8 +70,12 @@ public final class InstanceRuntime implements AutoCloseable {
         return locks.computeIfAbsent(u, k -> new Object());
     }
 
+    /**
+     * The instance's run directory: the first 12 hex digits of its uuid, since QEMU's socket paths
+     * inside it must fit 107 bytes even under a deep data directory.
+     */
     private Path runDir(UUID u) {
-        return runRoot.resolve(u.toString());
+        return runRoot.resolve(u.toString().replace("-", "").substring(0, 12));
     }
 
     /**
