@@ -36,9 +36,9 @@ run() { "$java_home/bin/java" -cp "$cp" dev.kiln.platform.bench.CreateLoad "$url
   echo
   echo "| load | wall | throughput | p50 | p99 |"
   echo "|---|---|---|---|---|"
-  run 300 16 warm
+  run 3000 16 warm
   run 1000 16 bench
-  run 8700 4 fill 100
+  run 6000 4 fill 100
 } > "$results/platform.md"
 autostart=$("$java_home/bin/java" -cp "$cp" dev.kiln.platform.bench.AutostartLatency "$url" "$token" probe:latest 35)
 rss=$(rss_mb)
