@@ -28,6 +28,19 @@ final class InstanceCommand implements Runnable {
         return m;
     }
 
+    /** What an operation did to each instance: {@code NAME STATE (was PREVIOUS)}, or the items as JSON. */
+    static void items(JsonNode env, boolean json) {
+        if (json) {
+            System.out.println(env.path("data").path("instances"));
+            return;
+        }
+        for (JsonNode i : env.path("data").path("instances")) {
+            String prev = i.path("previous_state").asString("");
+            System.out.println(i.path("name").asString("") + " " + i.path("state").asString(prev.isEmpty() ? "" : "deleted")
+                    + (prev.isEmpty() ? "" : " (was " + prev + ")"));
+        }
+    }
+
     static void print(JsonNode env, boolean json) {
         JsonNode items = env.path("data").path("instances");
         if (json) {
@@ -116,10 +129,11 @@ final class InstanceCommand implements Runnable {
     @Command(name = "start", mixinStandardHelpOptions = true, description = "Starts instances.")
     static final class Start implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "NAME|UUID") List<String> refs;
+        @Option(names = "--json") boolean json;
 
         @Override
         public Integer call() throws Exception {
-            PlatformClient.fromEnvironment().send("PUT", "/v1/instances/start", refs.stream().map(InstanceCommand::ref).toList());
+            items(PlatformClient.fromEnvironment().send("PUT", "/v1/instances/start", refs.stream().map(InstanceCommand::ref).toList()), json);
             return KilnCommand.OK;
         }
     }
@@ -128,6 +142,7 @@ final class InstanceCommand implements Runnable {
     static final class Stop implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "NAME|UUID") List<String> refs;
         @Option(names = "--force") boolean force;
+        @Option(names = "--json") boolean json;
 
         @Override
         public Integer call() throws Exception {
@@ -137,7 +152,7 @@ final class InstanceCommand implements Runnable {
                 if (force) m.put("force", true);
                 body.add(m);
             }
-            PlatformClient.fromEnvironment().send("PUT", "/v1/instances/stop", body);
+            items(PlatformClient.fromEnvironment().send("PUT", "/v1/instances/stop", body), json);
             return KilnCommand.OK;
         }
     }
@@ -145,10 +160,11 @@ final class InstanceCommand implements Runnable {
     @Command(name = "rm", mixinStandardHelpOptions = true, description = "Deletes instances (a running one is stopped first).")
     static final class Rm implements Callable<Integer> {
         @Parameters(arity = "1..*", paramLabel = "NAME|UUID") List<String> refs;
+        @Option(names = "--json") boolean json;
 
         @Override
         public Integer call() throws Exception {
-            PlatformClient.fromEnvironment().send("DELETE", "/v1/instances", refs.stream().map(InstanceCommand::ref).toList());
+            items(PlatformClient.fromEnvironment().send("DELETE", "/v1/instances", refs.stream().map(InstanceCommand::ref).toList()), json);
             return KilnCommand.OK;
         }
     }
@@ -156,12 +172,17 @@ final class InstanceCommand implements Runnable {
     @Command(name = "logs", mixinStandardHelpOptions = true, description = "Prints an instance's console.")
     static final class Logs implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "NAME|UUID") String ref;
+        @Option(names = "--json", description = "The log item (base64 output, available and range) as JSON.") boolean json;
 
         @Override
         public Integer call() throws Exception {
             Map<String, Object> m = ref(ref);
             JsonNode env = PlatformClient.fromEnvironment().send("GET", "/v1/instances/log", List.of(m));
             JsonNode item = env.path("data").path("instances").path(0);
+            if (json) {
+                System.out.println(item);
+                return KilnCommand.OK;
+            }
             System.out.write(java.util.Base64.getDecoder().decode(item.path("output").asString("")));
             System.out.flush();
             return KilnCommand.OK;
@@ -173,13 +194,14 @@ final class InstanceCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "NAME|UUID") String ref;
         @Option(names = "--state", defaultValue = "running") String state;
         @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "-1") double timeout;
+        @Option(names = "--json") boolean json;
 
         @Override
         public Integer call() throws Exception {
             Map<String, Object> m = ref(ref);
             m.put("state", state);
             m.put("timeout_ms", (long) (timeout < 0 ? -1 : timeout * 1000));
-            PlatformClient.fromEnvironment().send("GET", "/v1/instances/wait", List.of(m));
+            items(PlatformClient.fromEnvironment().send("GET", "/v1/instances/wait", List.of(m)), json);
             return KilnCommand.OK;
         }
     }
