@@ -90,14 +90,13 @@ final class BuildCommand implements Callable<Integer> {
         if (epoch != null && !epoch.isBlank()) request.sourceDateEpoch(MtimePolicy.epoch(epoch, "SOURCE_DATE_EPOCH"));
         dev.kiln.oci.Platform plat = null;
         if (platform != null) {
-            String[] p = platform.split("/");
-            if (p.length < 2) throw new dev.kiln.oci.OciException("--platform \"" + platform + "\": expected OS/ARCH, as linux/amd64");
-            plat = dev.kiln.oci.Platform.of(p[0], p[1]);
+            plat = dev.kiln.oci.Platform.parse(platform, "--platform");
         }
         // Registry images are pulled (compressed blobs, verified) into a temporary layout first,
         // which goes when the build is over.
         java.util.List<java.nio.file.Path> pulled = new java.util.ArrayList<>();
         BuildResult r;
+        ImageBuild build;
         try {
             for (String s : sources) {
                 if (s.startsWith("docker://")) {
@@ -114,28 +113,23 @@ final class BuildCommand implements Callable<Integer> {
                     request.source(Source.parse(s));
                 }
             }
-            ImageBuild build = request.build();
+            build = request.build();
             try (BuildProgress progress = new BuildProgress(System.err, quiet, System.getenv("KILN_TRACE") != null)) {
                 r = build.writeTo(output, progress);
             }
         } finally {
-            for (java.nio.file.Path p : pulled) deleteTree(p);
+            for (java.nio.file.Path p : pulled) dev.kiln.oci.Directories.deleteTree(p);
         }
         for (Finding f : r.findings()) {
             if (f.severity() == Finding.Severity.INFO && quiet) continue;
             System.err.println("kiln: " + f);
         }
         if (!quiet) {
-            System.err.printf("kiln: wrote %s (%s, %,d bytes, %,d entries)%n", output, request.build().format().id(), r.imageSize(), r.entries());
+            System.err.printf("kiln: wrote %s (%s, %,d bytes, %,d entries)%n", output, build.format().id(), r.imageSize(), r.entries());
         }
         return KilnCommand.OK;
     }
 
-    private static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
-        try (var s = java.nio.file.Files.walk(dir)) {
-            for (var p : s.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.deleteIfExists(p);
-        }
-    }
 
     /** The flag behind each option the library names in its messages. */
     static String flagFor(String option) {

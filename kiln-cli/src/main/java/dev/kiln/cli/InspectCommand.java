@@ -39,15 +39,11 @@ final class InspectCommand implements Callable<Integer> {
         try {
             dev.kiln.oci.Platform plat = null;
             if (platform != null) {
-                String[] p = platform.split("/");
-                if (p.length < 2) throw new OciException("--platform \"" + platform + "\": expected OS/ARCH");
-                plat = dev.kiln.oci.Platform.of(p[0], p[1]);
+                plat = dev.kiln.oci.Platform.parse(platform, "--platform");
             }
             in = OciRefs.inspect(ImageReference.parse(ref), scratch.resolve("image"), registry, plat);
         } finally {
-            try (var st = java.nio.file.Files.walk(scratch)) {
-                for (var x : st.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.deleteIfExists(x);
-            }
+            dev.kiln.oci.Directories.deleteTree(scratch);
         }
         if (json) {
             System.out.println(Json.write(toJson(in)));

@@ -124,9 +124,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private static void deleteQuietly(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        try {
+            dev.kiln.oci.Directories.deleteTree(dir);
         } catch (java.io.IOException ignored) {
             // a temporary directory that could not be removed is left for the system's cleaner
         }

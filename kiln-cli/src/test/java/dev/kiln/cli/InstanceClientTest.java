@@ -41,9 +41,7 @@ class InstanceClientTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        ServeCrashTest host = new ServeCrashTest();
-        host.tmp = tmp;
-        Process serve = host.serve(data, port);
+        Process serve = ServeCrashTest.serve(data, port, tmp);
         try {
             ServeCrashTest.awaitUp(data, port);
             String metro = "http://127.0.0.1:" + port, token = Files.readString(data.resolve("token")).strip();

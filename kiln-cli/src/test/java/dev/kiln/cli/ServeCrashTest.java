@@ -27,11 +27,12 @@ class ServeCrashTest {
 
     @TempDir Path tmp;
 
-    Process serve(Path data, int port) throws IOException {
+    /** kiln serve in a JVM of its own (so it can be killed), its output in a log under {@code logs}. */
+    static Process serve(Path data, int port, Path logs) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 "dev.kiln.cli.Main", "serve", "--data", data.toString(), "--listen", "127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("serve-" + System.nanoTime() + ".log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(logs.resolve("serve-" + System.nanoTime() + ".log").toFile()).start();
     }
 
     static JsonNode call(int port, String token, String method, String path, String body) throws Exception {
@@ -97,7 +98,7 @@ class ServeCrashTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Process first = serve(data, port);
+        Process first = serve(data, port, tmp);
         String uuid;
         try {
             awaitUp(data, port);
@@ -109,7 +110,7 @@ class ServeCrashTest {
         } finally {
             first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
         }
-        Process second = serve(data, port);
+        Process second = serve(data, port, tmp);
         try {
             awaitUp(data, port);
             String token = Files.readString(data.resolve("token")).strip();

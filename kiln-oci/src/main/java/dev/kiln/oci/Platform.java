@@ -20,6 +20,13 @@ public record Platform(String architecture, String os, String osVersion, List<St
         return new Platform(architecture, os, null, List.of(), null);
     }
 
+    /** Parses {@code OS/ARCH} ({@code linux/amd64}), as the CLI's {@code --platform} takes it; {@code what} names it in the message. */
+    public static Platform parse(String s, String what) {
+        String[] p = s.split("/");
+        if (p.length < 2) throw new OciException(what + " \"" + s + "\": expected OS/ARCH, as linux/amd64");
+        return of(p[0], p[1]);
+    }
+
     /** {@code os/architecture[/variant]}, as tools print a platform. */
     @Override
     public String toString() {

@@ -1,6 +1,7 @@
 package dev.kiln.oci.archive;
 
 import dev.kiln.oci.Descriptor;
+import dev.kiln.oci.Directories;
 import dev.kiln.oci.OciException;
 import dev.kiln.oci.OciLayout;
 import dev.kiln.oci.ResolvedImage;
@@ -40,7 +41,7 @@ public final class OciLayoutWriter {
             Files.deleteIfExists(tmp.resolve(".index.lock"));
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            delete(tmp);
+            Directories.deleteTree(tmp);
             throw e;
         }
     }
@@ -61,10 +62,4 @@ public final class OciLayoutWriter {
         layout.tag(tag, entry);
     }
 
-    private static void delete(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
 }

@@ -9,6 +9,7 @@ import dev.kiln.fs.build.Ownership;
 import dev.kiln.fs.build.Source;
 import dev.kiln.fs.target.Target;
 import dev.kiln.oci.Descriptor;
+import dev.kiln.oci.Directories;
 import dev.kiln.oci.Digest;
 import dev.kiln.oci.ImageConfig;
 import dev.kiln.oci.Index;
@@ -63,6 +64,11 @@ public final class Packer {
     public static final String ANNOTATION_KERNEL_VERSION = "org.unikraft.kernel.version";
     public static final String ANNOTATION_TITLE = "org.opencontainers.image.title";
     public static final String ANNOTATION_CREATED = "org.opencontainers.image.created";
+    /**
+     * Config label saying which guest the kernel is ({@code unikraft}, the default, or {@code linux}):
+     * a Linux guest gets a Linux initramfs here, and kiln serve boots it as Linux.
+     */
+    public static final String GUEST_LABEL = "dev.kiln.guest";
     /** kraftkit's rule for ROM files: whole pages. */
     public static final int ROM_ALIGNMENT = 4096;
 
@@ -78,7 +84,7 @@ public final class Packer {
         try {
             return new Run(r, layout, tmp).pack(tag);
         } finally {
-            deleteTree(tmp);
+            Directories.deleteTree(tmp);
         }
     }
 
@@ -237,7 +243,7 @@ public final class Packer {
             if (fs.prebuilt() != null) return rootfsImage = fs.prebuilt();
             // A Linux guest, by urunc's key or by the label kiln serve reads, gets a Linux initramfs.
             boolean linuxGuest = r.urunc() != null && r.urunc().unikernelType().equals("linux")
-                    || "linux".equals(r.labels().get("dev.kiln.guest"));
+                    || "linux".equals(r.labels().get(GUEST_LABEL));
             Target target = fs.format() == ImageFormat.EROFS ? (linuxGuest ? Target.LINUX : Target.GENERIC)
                     : linuxGuest ? Target.LINUX : Target.UNIKRAFT;
             Path out = tmp.resolve("rootfs." + fs.format().id());
@@ -339,12 +345,4 @@ public final class Packer {
         });
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -46,9 +46,6 @@ final class Envelope {
         return !items.isEmpty();
     }
 
-    boolean anyError() {
-        return items.stream().anyMatch(i -> "error".equals(i.path("status").asString()));
-    }
 
     byte[] render() {
         return render(null);

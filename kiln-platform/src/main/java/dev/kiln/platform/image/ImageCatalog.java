@@ -11,6 +11,7 @@ import dev.kiln.oci.MediaTypes;
 import dev.kiln.oci.OciException;
 import dev.kiln.oci.OciLayout;
 import dev.kiln.platform.instance.InstanceException;
+import dev.kiln.oci.Directories;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ import java.util.stream.Stream;
  */
 public final class ImageCatalog {
     /** Config label saying which guest the kernel is ({@code unikraft}, the default, or {@code linux}). */
-    public static final String GUEST_LABEL = "dev.kiln.guest";
+    public static final String GUEST_LABEL = dev.kiln.oci.pack.Packer.GUEST_LABEL;
     private static final String KERNEL_ANNOTATION = "org.unikraft.kernel.image";
     private static final String INITRD_ANNOTATION = "org.unikraft.kernel.initrd";
 
@@ -173,10 +174,10 @@ public final class ImageCatalog {
             Files.writeString(tmp.resolve("unikraft-memory"), Integer.toString(mib));
             Files.createFile(tmp.resolve("done"));
             // A directory left by an extraction that a crash cut short has no "done": replace it.
-            if (Files.exists(dir)) deleteTree(dir);
+            if (Files.exists(dir)) Directories.deleteTree(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         } finally {
-            deleteTree(tmp);
+            Directories.deleteTree(tmp);
         }
         return dir;
     }
@@ -237,10 +238,4 @@ public final class ImageCatalog {
         return out;
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
 }

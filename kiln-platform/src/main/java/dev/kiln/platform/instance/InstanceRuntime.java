@@ -9,6 +9,7 @@ import dev.kiln.platform.vmm.LaunchSpec;
 import dev.kiln.platform.vmm.VmExit;
 import dev.kiln.platform.vmm.VmHandle;
 import dev.kiln.platform.vmm.Vmm;
+import dev.kiln.oci.Directories;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,7 +102,7 @@ public final class InstanceRuntime implements AutoCloseable {
                 throw new InstanceException(400, e.field(), e.getMessage());
             }
             Path dir = runDir(i.uuid());
-            deleteTree(dir); // what a previous run left; its console is gone with it, as on Unikraft Cloud
+            Directories.deleteTree(dir); // what a previous run left; its console is gone with it, as on Unikraft Cloud
             Files.createDirectories(dir);
             LaunchSpec spec = LaunchSpec.of(i.uuid().toString(), dir, image.kernel(), cmdline).withMemory(i.memoryMb()).withVcpus(i.vcpus())
                     .withForwards(i.services().stream().map(s -> new LaunchSpec.PortForward(
@@ -158,7 +159,7 @@ public final class InstanceRuntime implements AutoCloseable {
             signal();
             if (after.deleteOnStop()) {
                 service.delete(after);
-                deleteTree(runDir(uuid));
+                Directories.deleteTree(runDir(uuid));
                 signal();
                 return;
             }
@@ -255,7 +256,7 @@ public final class InstanceRuntime implements AutoCloseable {
             Instance i = service.byUuid(given.uuid()).orElse(given);
             service.delete(i);
             running.remove(i.uuid());
-            deleteTree(runDir(i.uuid()));
+            Directories.deleteTree(runDir(i.uuid()));
             locks.remove(i.uuid());
             signal();
             return given.state();
@@ -330,7 +331,7 @@ public final class InstanceRuntime implements AutoCloseable {
                             "stopped while the platform was down: " + x.detail()));
                     if (stopped.deleteOnStop()) {
                         service.delete(stopped);
-                        deleteTree(dir);
+                        Directories.deleteTree(dir);
                     }
                 }
                 case null -> service.save(i.stopped(service.now(), StopReason.PLATFORM_LOST, null, why));
@@ -374,14 +375,5 @@ public final class InstanceRuntime implements AutoCloseable {
         close(false);
     }
 
-    public Instant now() {
-        return service.now();
-    }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
 }

@@ -38,14 +38,12 @@ public final class JdbcStore implements Store {
     private final BlockingQueue<Connection> pool;
     private final List<Connection> all;
     private final String describe;
-    private final boolean sqlite;
     private final java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong(-1);
 
-    private JdbcStore(List<Connection> connections, String describe, boolean sqlite) {
+    private JdbcStore(List<Connection> connections, String describe) {
         this.all = List.copyOf(connections);
         this.pool = new ArrayBlockingQueue<>(connections.size(), false, connections);
         this.describe = describe;
-        this.sqlite = sqlite;
         this.jdbi = Jdbi.create(this::borrow);
     }
 
@@ -63,7 +61,7 @@ public final class JdbcStore implements Store {
                 s.execute("PRAGMA busy_timeout=5000");
                 s.execute("PRAGMA foreign_keys=ON");
             }
-            return new JdbcStore(List.of(c), "sqlite:" + file, true);
+            return new JdbcStore(List.of(c), "sqlite:" + file);
         } catch (SQLException e) {
             throw new KilnException("database " + file + ": " + e.getMessage(), e);
         }
@@ -102,7 +100,7 @@ public final class JdbcStore implements Store {
             for (Connection c : cs) closeQuietly(c);
             throw new KilnException("database " + url.replaceAll(":[^:@/]*@", ":***@") + ": " + e.getMessage(), e);
         }
-        return new JdbcStore(cs, "postgresql:" + jdbc.substring("jdbc:postgresql:".length()), false);
+        return new JdbcStore(cs, "postgresql:" + jdbc.substring("jdbc:postgresql:".length()));
     }
 
     private static void migrate(String url, String user, String password, String location) {
@@ -250,11 +248,6 @@ public final class JdbcStore implements Store {
     @Override
     public String describe() {
         return describe;
-    }
-
-    /** Whether this is the embedded SQLite store. */
-    public boolean embedded() {
-        return sqlite;
     }
 
     @Override

@@ -97,9 +97,7 @@ final class KvmProbe {
                 throw new IOException("interrupted while probing KVM", e);
             }
         } finally {
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            }
+            dev.kiln.oci.Directories.deleteTree(dir);
         }
     }
 }
