@@ -135,8 +135,10 @@ final class TestProxy implements AutoCloseable {
             Action action = take(method, pq);
             if (action instanceof Respond(int status, Map<String, String> headers, byte[] answer)) {
                 headers.forEach((k, v) -> ex.getResponseHeaders().set(k, v));
-                send(ex, method, status, answer, null);
+                // Logged before the answer goes out: once the client has it, its next request may
+                // reach this log first, and the log must keep the order the requests were made in.
                 log.add(new Exchange(method, pq, status, range, body.length, authorization));
+                send(ex, method, status, answer, null);
                 return;
             }
             if (action instanceof Drop) {
@@ -172,8 +174,8 @@ final class TestProxy implements AutoCloseable {
                 for (String v : vs) ex.getResponseHeaders().add(k, k.equalsIgnoreCase("Location") ? v.replace(upstream.toString(), "http://" + host()) : v);
             });
             String length = resp.headers().firstValue("Content-Length").orElse(null);
+            log.add(new Exchange(method, pq, resp.statusCode(), range, body.length, authorization)); // before the answer: see above
             send(ex, method, resp.statusCode(), answer, length);
-            log.add(new Exchange(method, pq, resp.statusCode(), range, body.length, authorization));
         }
     }
 
