@@ -10,12 +10,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** kiln instance and kiln image against a real kiln serve, pointed at it by UKC_METRO and UKC_TOKEN as the official tools are. */
 class InstanceClientTest {
     @TempDir Path tmp;
+
+    @AfterEach
+    void noGuestOutlivesTheTest() throws Exception {
+        ServeCrashTest.killQemusUnder(tmp);
+    }
 
     record Out(int exit, String text) {}
 

@@ -25,25 +25,34 @@ class RunInterruptTest {
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + runTmp,
                 "-cp", System.getProperty("java.class.path"), "dev.kiln.cli.Main", "run", UnikraftProbe.kernel().toString(), "--", "sleep=-1")
                 .redirectErrorStream(true).start();
-        StringBuilder out = new StringBuilder();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null && System.nanoTime() < deadline) {
-                out.append(line).append('\n');
-                if (line.contains("PROBE-START")) break;
+        try {
+            StringBuilder out = new StringBuilder();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null && System.nanoTime() < deadline) {
+                    out.append(line).append('\n');
+                    if (line.contains("PROBE-START")) break;
+                }
+                assertThat(out.toString()).contains("PROBE-START");
+                long qemu = ServeCrashTest.qemusUnder(runTmp);
+                assertThat(qemu).as("the guest's QEMU runs").isEqualTo(1);
+                new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor(); // what Ctrl-C sends
+                assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("kiln run ends on SIGINT").isTrue();
             }
-            assertThat(out.toString()).contains("PROBE-START");
-            long qemu = ServeCrashTest.qemusUnder(runTmp);
-            assertThat(qemu).as("the guest's QEMU runs").isEqualTo(1);
-            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor(); // what Ctrl-C sends
-            assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("kiln run ends on SIGINT").isTrue();
-        }
-        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (ServeCrashTest.qemusUnder(runTmp) > 0 && System.nanoTime() < end) Thread.sleep(100);
-        assertThat(ServeCrashTest.qemusUnder(runTmp)).as("no QEMU left").isZero();
-        try (var s = Files.list(runTmp)) {
-            assertThat(s.filter(x -> x.getFileName().toString().startsWith("kiln-run-")).toList()).as("run directory removed").isEmpty();
+            long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (ServeCrashTest.qemusUnder(runTmp) > 0 && System.nanoTime() < end) Thread.sleep(100);
+            assertThat(ServeCrashTest.qemusUnder(runTmp)).as("no QEMU left").isZero();
+            try (var s = Files.list(runTmp)) {
+                assertThat(s.filter(x -> x.getFileName().toString().startsWith("kiln-run-")).toList()).as("run directory removed").isEmpty();
+            }
+        } finally {
+            // A failed run: end kiln run as Ctrl-C would, and leave no guest behind whatever happened.
+            if (p.isAlive()) {
+                new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+                if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+            }
+            ServeCrashTest.killQemusUnder(runTmp);
         }
         Files.deleteIfExists(runTmp);
     }

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BiPredicate;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -60,32 +62,47 @@ class ServeCrashTest {
     }
 
     static long qemus(String uuid) throws IOException {
-        try (var s = Files.list(Path.of("/proc"))) {
-            return s.filter(p -> p.getFileName().toString().matches("\\d+")).filter(p -> {
-                try {
-                    // argv[0] is QEMU itself (its supervisor shell names it in a later word)
-                    String[] argv = Files.readString(p.resolve("cmdline")).split("\0");
-                    return argv.length > 0 && argv[0].contains("qemu-system") && String.join(" ", argv).contains("kiln-" + uuid);
-                } catch (IOException e) {
-                    return false;
-                }
-            }).count();
-        }
+        return qemuPids((cmdline, cwd) -> cmdline.contains("kiln-" + uuid)).size();
     }
 
     /** QEMU processes run from under {@code dir} (their working directory, or a path on their command line). */
     static long qemusUnder(Path dir) throws IOException {
+        return qemuPids(under(dir)).size();
+    }
+
+    /**
+     * Kills, with SIGKILL, every QEMU run from under {@code dir}: after a failed test, so that no
+     * guest outlives it (a passing test has asserted that none is left).
+     */
+    static void killQemusUnder(Path dir) throws IOException {
+        for (long pid : qemuPids(under(dir))) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+
+    private static BiPredicate<String, Path> under(Path dir) {
+        return (cmdline, cwd) -> cmdline.contains(dir.toString()) || cwd.startsWith(dir);
+    }
+
+    /**
+     * The QEMU processes whose command line (words joined by spaces) and working directory match;
+     * argv[0] is QEMU itself, so the supervisor shell that names it in a later word is not counted.
+     */
+    private static List<Long> qemuPids(BiPredicate<String, Path> match) throws IOException {
         try (var s = Files.list(Path.of("/proc"))) {
             return s.filter(p -> p.getFileName().toString().matches("\\d+")).filter(p -> {
                 try {
                     String[] argv = Files.readString(p.resolve("cmdline")).split("\0");
                     if (argv.length == 0 || !argv[0].contains("qemu-system")) return false;
-                    return String.join(" ", argv).contains(dir.toString()) || Files.readSymbolicLink(p.resolve("cwd")).startsWith(dir);
+                    return match.test(String.join(" ", argv), Files.readSymbolicLink(p.resolve("cwd")));
                 } catch (IOException e) {
-                    return false;
+                    return false; // gone meanwhile, or not ours to read
                 }
-            }).count();
+            }).map(p -> Long.parseLong(p.getFileName().toString())).toList();
         }
+    }
+
+    @AfterEach
+    void noGuestOutlivesTheTest() throws IOException {
+        killQemusUnder(tmp);
     }
 
     @Test

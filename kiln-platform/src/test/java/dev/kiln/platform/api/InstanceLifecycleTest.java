@@ -121,11 +121,16 @@ class InstanceLifecycleTest {
         {
             Platform p = InstancesApiTest.platform(tmp, null);
             data = p.data();
-            InstancesApiTest.call(p, "POST", "/v1/instances", "{\"name\":\"keep\",\"image\":\"probe:latest\",\"args\":[\"sleep=-1\"],\"autostart\":true}");
-            InstancesApiTest.call(p, "POST", "/v1/instances", "{\"name\":\"dies\",\"image\":\"probe:latest\",\"args\":[\"sleep=-1\"],\"autostart\":true}");
-            waitFor(p, "keep", "running");
-            waitFor(p, "dies", "running");
-            deadPid = p.runtime().vm(java.util.UUID.fromString(get(p, "dies").get("uuid").asString())).orElseThrow().pid();
+            try {
+                InstancesApiTest.call(p, "POST", "/v1/instances", "{\"name\":\"keep\",\"image\":\"probe:latest\",\"args\":[\"sleep=-1\"],\"autostart\":true}");
+                InstancesApiTest.call(p, "POST", "/v1/instances", "{\"name\":\"dies\",\"image\":\"probe:latest\",\"args\":[\"sleep=-1\"],\"autostart\":true}");
+                waitFor(p, "keep", "running");
+                waitFor(p, "dies", "running");
+                deadPid = p.runtime().vm(java.util.UUID.fromString(get(p, "dies").get("uuid").asString())).orElseThrow().pid();
+            } catch (Throwable t) {
+                p.close(); // a failed set-up stops its guests rather than leaving them running
+                throw t;
+            }
             // The platform goes away and leaves its guests, as after a crash; one guest dies meanwhile.
             p.runtime().close(true);
             p.api().close();
