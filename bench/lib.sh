@@ -62,3 +62,35 @@ peak_rss_mb() {
   awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log"
   rm -f "$log"
 }
+
+# interleaved_runs RUNS OUT.json NAME PREPARE COMMAND [NAME PREPARE COMMAND]...: one warm-up
+# round, then RUNS timed rounds, each running every COMMAND once in turn (PREPARE before it,
+# untimed). OUT.json holds hyperfine's fields (times, median, mean, stddev) plus median user and
+# system CPU; a failing command ends the benchmark.
+interleaved_runs() {
+  python3 - "$@" <<'PY'
+import json, os, statistics, subprocess, sys, time
+runs, out, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+tools = [(args[i], args[i + 1], args[i + 2]) for i in range(0, len(args), 3)]
+times = {name: [] for name, _, _ in tools}
+for round in range(runs + 1):
+    for name, prepare, command in tools:
+        subprocess.run(prepare, shell=True, check=True)
+        t0 = time.perf_counter()
+        p = subprocess.Popen(command, shell=True, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        if status != 0:
+            sys.exit(f"bench: {name} failed: {command}")
+        if round > 0:
+            times[name].append((wall, usage.ru_utime, usage.ru_stime))
+results = []
+for name, _, command in tools:
+    w = [t[0] for t in times[name]]
+    results.append({"command": name, "commandline": command, "times": w, "median": statistics.median(w), "mean": statistics.mean(w),
+                    "stddev": statistics.stdev(w) if len(w) > 1 else 0, "user": statistics.median(t[1] for t in times[name]),
+                    "system": statistics.median(t[2] for t in times[name])})
+    print(f"{name}: median {statistics.median(w):.2f} s of {', '.join(f'{x:.2f}' for x in w)}", file=sys.stderr)
+json.dump({"results": results}, open(out, "w"), indent=2)
+PY
+}

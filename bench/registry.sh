@@ -91,63 +91,15 @@ kiln_aot() { local flags=("$@"); echo "$java -XX:AOTCache=$aot ${flags[*]} -cp $
 # that cache is removed before each of its runs: both tools start cold, as kiln's client does.
 # Every pull goes to an empty directory, the previous run's deleted and synced first.
 new_repo='$(date +%s%N)'
-python3 - "$runs" "$results/registry-push.json" \
+interleaved_runs "$runs" "$results/registry-push.json" \
   kiln "true" "$(kiln_aot "${push_flags[@]}") push $image docker://$host/kiln/p$new_repo:1" \
   kiln-no-aot "true" "$(kiln_jvm "${push_flags[@]}") push $image docker://$host/kiln/j$new_repo:1" \
   skopeo "rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb" \
-    "skopeo --insecure-policy copy -q --dest-tls-verify=false oci:$image:bench docker://$host/skopeo/p$new_repo:1" <<'PY'
-import json, os, statistics, subprocess, sys, time
-runs, out, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-tools = [(args[i], args[i + 1], args[i + 2]) for i in range(0, len(args), 3)]
-times = {name: [] for name, _, _ in tools}
-for round in range(runs + 1):
-    for name, prepare, command in tools:
-        subprocess.run(prepare, shell=True, check=True)
-        t0 = time.perf_counter()
-        p = subprocess.Popen(command, shell=True, stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        if status != 0:
-            sys.exit(f"bench: {name} failed: {command}")
-        if round > 0:
-            times[name].append((wall, usage.ru_utime, usage.ru_stime))
-results = []
-for name, _, command in tools:
-    w = [t[0] for t in times[name]]
-    results.append({"command": name, "commandline": command, "times": w, "median": statistics.median(w), "mean": statistics.mean(w),
-                    "stddev": statistics.stdev(w) if len(w) > 1 else 0, "user": statistics.median(t[1] for t in times[name]),
-                    "system": statistics.median(t[2] for t in times[name])})
-    print(f"{name}: median {statistics.median(w):.2f} s of {', '.join(f'{x:.2f}' for x in w)}", file=sys.stderr)
-json.dump({"results": results}, open(out, "w"), indent=2)
-PY
-python3 - "$runs" "$results/registry-pull.json" \
+    "skopeo --insecure-policy copy -q --dest-tls-verify=false oci:$image:bench docker://$host/skopeo/p$new_repo:1"
+interleaved_runs "$runs" "$results/registry-pull.json" \
   kiln "rm -rf $out/kiln; sync" "$(kiln_aot "${pull_flags[@]}") pull docker://$host/bench/source:1 $out/kiln" \
   kiln-no-aot "rm -rf $out/kiln-no-aot; sync" "$(kiln_jvm "${pull_flags[@]}") pull docker://$host/bench/source:1 $out/kiln-no-aot" \
-  skopeo "rm -rf $out/skopeo; sync" "skopeo --insecure-policy copy -q --src-tls-verify=false docker://$host/bench/source:1 oci:$out/skopeo:1" <<'PY'
-import json, os, statistics, subprocess, sys, time
-runs, out, args = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-tools = [(args[i], args[i + 1], args[i + 2]) for i in range(0, len(args), 3)]
-times = {name: [] for name, _, _ in tools}
-for round in range(runs + 1):
-    for name, prepare, command in tools:
-        subprocess.run(prepare, shell=True, check=True)
-        t0 = time.perf_counter()
-        p = subprocess.Popen(command, shell=True, stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        if status != 0:
-            sys.exit(f"bench: {name} failed: {command}")
-        if round > 0:
-            times[name].append((wall, usage.ru_utime, usage.ru_stime))
-results = []
-for name, _, command in tools:
-    w = [t[0] for t in times[name]]
-    results.append({"command": name, "commandline": command, "times": w, "median": statistics.median(w), "mean": statistics.mean(w),
-                    "stddev": statistics.stdev(w) if len(w) > 1 else 0, "user": statistics.median(t[1] for t in times[name]),
-                    "system": statistics.median(t[2] for t in times[name])})
-    print(f"{name}: median {statistics.median(w):.2f} s of {', '.join(f'{x:.2f}' for x in w)}", file=sys.stderr)
-json.dump({"results": results}, open(out, "w"), indent=2)
-PY
+  skopeo "rm -rf $out/skopeo; sync" "skopeo --insecure-policy copy -q --src-tls-verify=false docker://$host/bench/source:1 oci:$out/skopeo:1"
 
 # Every pull must hold the same image, byte for byte.
 want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$image/index.json")
