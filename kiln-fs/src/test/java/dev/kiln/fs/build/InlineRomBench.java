@@ -56,22 +56,52 @@ public final class InlineRomBench {
 
     private static void run(String label, MemorySource[] roms, ExecutorService shared, int threads, double seconds,
                             boolean print) throws Exception {
+        AtomicInteger next = new AtomicInteger();
+        Load l = closedLoop(threads, seconds, 1 << 20, client -> {
+            MemorySource rom = roms[next.getAndIncrement() & (roms.length - 1)];
+            byte[] image = ImageBuild.builder().source(rom).format(ImageFormat.EROFS).mtime(MtimePolicy.fixed(0))
+                    .executor(shared).build().toBytes();
+            if (image.length < 4096) throw new IllegalStateException("short image");
+        });
+        if (print) row(label, threads, l.latencies(), l.elapsed());
+    }
+
+    private static void mkfs(Path dir, Path outDir, int threads, double seconds) throws Exception {
+        Files.createDirectories(outDir);
+        Load l = closedLoop(threads, seconds, 1 << 16, client -> {
+            Path out = outDir.resolve("rom" + client + ".erofs");
+            Process p = new ProcessBuilder("mkfs.erofs", "-T0", "--all-root", "-U", "00000000-0000-0000-0000-000000000001",
+                    out.toString(), dir.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (p.waitFor() != 0) throw new IllegalStateException("mkfs.erofs failed with exit code " + p.exitValue());
+        });
+        row("mkfs.erofs 1.5, a process per build, from a directory", threads, l.latencies(), l.elapsed());
+    }
+
+    /** One build, timed; {@code client} numbers the thread that runs it. */
+    private interface Build {
+        void run(int client) throws Exception;
+    }
+
+    private record Load(long[] latencies, double elapsed) {}
+
+    /**
+     * A closed loop: {@code threads} clients each run {@code build} back to back until
+     * {@code seconds} have passed (or {@code cap} builds), every build's latency kept.
+     */
+    private static Load closedLoop(int threads, double seconds, int cap, Build build) throws Exception {
         long end = System.nanoTime() + (long) (seconds * 1e9);
         ExecutorService clients = Executors.newFixedThreadPool(threads, r -> Thread.ofPlatform().daemon().unstarted(r));
         List<Future<long[]>> fs = new ArrayList<>();
-        AtomicInteger next = new AtomicInteger();
         long start = System.nanoTime();
         for (int t = 0; t < threads; t++) {
+            int client = t;
             fs.add(clients.submit(() -> {
-                long[] lat = new long[1 << 20];
+                long[] lat = new long[cap];
                 int n = 0;
                 while (System.nanoTime() < end && n < lat.length) {
-                    MemorySource rom = roms[next.getAndIncrement() & (roms.length - 1)];
                     long t0 = System.nanoTime();
-                    byte[] image = ImageBuild.builder().source(rom).format(ImageFormat.EROFS).mtime(MtimePolicy.fixed(0))
-                            .executor(shared).build().toBytes();
+                    build.run(client);
                     lat[n++] = System.nanoTime() - t0;
-                    if (image.length < 4096) throw new IllegalStateException("short image");
                 }
                 return Arrays.copyOf(lat, n);
             }));
@@ -86,40 +116,7 @@ public final class InlineRomBench {
         double elapsed = (System.nanoTime() - start) / 1e9;
         clients.shutdown();
         clients.awaitTermination(1, TimeUnit.MINUTES);
-        if (print) row(label, threads, all, elapsed);
-    }
-
-    private static void mkfs(Path dir, Path outDir, int threads, double seconds) throws Exception {
-        Files.createDirectories(outDir);
-        long end = System.nanoTime() + (long) (seconds * 1e9);
-        ExecutorService clients = Executors.newFixedThreadPool(threads, r -> Thread.ofPlatform().daemon().unstarted(r));
-        List<Future<long[]>> fs = new ArrayList<>();
-        long start = System.nanoTime();
-        for (int t = 0; t < threads; t++) {
-            Path out = outDir.resolve("rom" + t + ".erofs");
-            fs.add(clients.submit(() -> {
-                long[] lat = new long[1 << 16];
-                int n = 0;
-                while (System.nanoTime() < end && n < lat.length) {
-                    long t0 = System.nanoTime();
-                    Process p = new ProcessBuilder("mkfs.erofs", "-T0", "--all-root", "-U", "00000000-0000-0000-0000-000000000001",
-                            out.toString(), dir.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-                    if (p.waitFor() != 0) throw new IllegalStateException("mkfs.erofs failed with exit code " + p.exitValue());
-                    lat[n++] = System.nanoTime() - t0;
-                }
-                return Arrays.copyOf(lat, n);
-            }));
-        }
-        long[] all = new long[0];
-        for (Future<long[]> f : fs) {
-            long[] l = f.get();
-            long[] m = Arrays.copyOf(all, all.length + l.length);
-            System.arraycopy(l, 0, m, all.length, l.length);
-            all = m;
-        }
-        double elapsed = (System.nanoTime() - start) / 1e9;
-        clients.shutdown();
-        row("mkfs.erofs 1.5, a process per build, from a directory", threads, all, elapsed);
+        return new Load(all, elapsed);
     }
 
     private static void row(String label, int threads, long[] lat, double elapsed) {
