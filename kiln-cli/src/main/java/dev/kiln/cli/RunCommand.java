@@ -12,15 +12,15 @@ import dev.kiln.platform.instance.InstanceRuntime;
 import dev.kiln.platform.instance.InstanceService;
 import dev.kiln.platform.instance.InstanceSpec;
 import dev.kiln.platform.instance.InstanceState;
-import dev.kiln.platform.instance.MemoryRule;
+import dev.kiln.platform.Platform;
+import dev.kiln.platform.instance.InstanceSpec.RomSpec;
+import dev.kiln.platform.volume.VolumeService;
 import dev.kiln.platform.instance.RestartPolicy;
 import dev.kiln.platform.store.JdbcStore;
 import dev.kiln.platform.vmm.ConsoleLog;
-import dev.kiln.platform.vmm.QemuVmm;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "run", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, sortOptions = false,
         description = {"Runs one unikernel in the foreground, as kraft run does: the console on stdout, the guest's exit code as kiln's.",
                 "IMAGE is oci:DIR[:TAG] (a kraft-dialect image); KERNEL a kernel file, with --initrd FILE or --rootfs SOURCE.",
-                "The same platform code as kiln serve, without a server; Ctrl-C stops the guest and cleans up."})
+                "The same platform code as kiln serve, without a server; Ctrl-C stops the guest and cleans up.",
+                "Example: kiln run --rootfs ./rootfs.cpio -v ./html:/nginx/html KERNEL"})
 final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IMAGE|KERNEL") String what;
     @Parameters(index = "1..*", paramLabel = "ARGS") List<String> args = new ArrayList<>();
@@ -44,6 +45,11 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-m", "--memory"}, paramLabel = "MiB", description = "Guest memory (default: what the initrd needs, at least 128).") Integer memory;
     @Option(names = {"-e", "--env"}, paramLabel = "K=V") List<String> env = new ArrayList<>();
     @Option(names = "--guest", paramLabel = "KIND", defaultValue = "unikraft", description = "For a KERNEL: unikraft (default) or linux.") String guest;
+    @Option(names = {"-v", "--volume"}, paramLabel = "HOSTDIR:/PATH[:ro]",
+            description = "Shares a host directory with the guest over 9p at PATH (read-only with :ro); repeatable.") List<String> volumes = new ArrayList<>();
+    @Option(names = "--rom", paramLabel = "NAME=SOURCE[,at=PATH]",
+            description = {"Attaches a ROM: SOURCE is a file (attached as it is), a directory (built into EROFS) or an image (oci:DIR[:TAG],",
+                    "docker://…); with at=PATH its files are also in place at PATH when the guest starts; repeatable."}) List<String> roms = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
@@ -51,17 +57,23 @@ final class RunCommand implements Callable<Integer> {
         Thread cleanup = new Thread(() -> deleteQuietly(data), "kiln-run-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         try (JdbcStore store = JdbcStore.sqlite(data.resolve("kiln.db"))) {
-            ImageCatalog images = ImageCatalog.open(data.resolve("images"));
+            Platform.Services platform = Platform.Services.open(data, store, Set.of());
+            ImageCatalog images = platform.images();
             String image = image(images);
-            InstanceService service = new InstanceService(store, images, MemoryRule.DEFAULT, Clock.systemUTC());
-            InstanceRuntime runtime = new InstanceRuntime(service, QemuVmm.create(), Files.createDirectories(data.resolve("run")));
+            InstanceService service = platform.instances();
+            InstanceRuntime runtime = platform.runtime();
+            List<InstanceSpec.RomSpec> romSpecs = new ArrayList<>();
+            for (String r : roms) romSpecs.add(rom(images.layout(), r));
+            List<InstanceSpec.VolumeSpec> volumeSpecs = new ArrayList<>();
+            for (String v : volumes) volumeSpecs.add(volume(platform, v, volumeSpecs.size()));
             TreeMap<String, String> e = new TreeMap<>();
             for (String kv : env) {
                 int eq = kv.indexOf('=');
                 if (eq <= 0) throw new KilnException("--env \"" + kv + "\": expected KEY=VALUE");
                 e.put(kv.substring(0, eq), kv.substring(eq + 1));
             }
-            Instance i = service.create(new InstanceSpec("run", image, memory, 1, args, e, RestartPolicy.NEVER, Set.of(), false, null, List.of()));
+            Instance i = service.create(new InstanceSpec("run", image, memory, 1, args, e, RestartPolicy.NEVER, Set.of(), false, null, List.of(),
+                    romSpecs, volumeSpecs));
             // Ctrl-C: the guest is stopped (not left behind) before the JVM goes.
             Thread stopper = new Thread(() -> runtime.close(false), "kiln-run-stop");
             Runtime.getRuntime().addShutdownHook(stopper);
@@ -93,17 +105,7 @@ final class RunCommand implements Callable<Integer> {
     private String image(ImageCatalog images) throws Exception {
         OciLayout store = images.layout();
         if (what.startsWith("oci:")) {
-            if (!(ImageReference.parse(what) instanceof ImageReference.OciDirectory(Path dir, String tag))) throw new KilnException(what + ": not an OCI layout reference");
-            OciLayout src = OciLayout.open(dir);
-            var top = OciRefs.top(src, tag, what);
-            var in = dev.kiln.oci.Inspection.of(src, top);
-            for (var m : in.manifests()) {
-                copy(src, store, m.descriptor());
-                copy(src, store, m.manifest().config());
-                for (var l : m.manifest().layers()) copy(src, store, l);
-            }
-            copy(src, store, top);
-            store.tag("run:latest", top);
+            copyImage(what, store, "run:latest");
             return "run:latest";
         }
         Path kernel = Path.of(what);
@@ -114,6 +116,62 @@ final class RunCommand implements Callable<Integer> {
         if (guest.equals("linux")) b.rootfsFormat(dev.kiln.fs.ImageFormat.CPIO);
         Packer.pack(b.build(), store, "run:latest", null);
         return "run:latest";
+    }
+
+    /**
+     * {@code NAME=SOURCE[,at=PATH]}: a file or directory is packed as a ROM image into the run's
+     * own store (a directory built into EROFS in-process), an oci: image copied in, a docker://
+     * one left for the platform to pull.
+     */
+    private RomSpec rom(OciLayout store, String arg) throws Exception {
+        int eq = arg.indexOf('=');
+        if (eq <= 0) throw new KilnException("--rom \"" + arg + "\": expected NAME=SOURCE[,at=PATH]");
+        String name = arg.substring(0, eq), rest = arg.substring(eq + 1), at = null;
+        int comma = rest.lastIndexOf(",at=");
+        if (comma >= 0) {
+            at = rest.substring(comma + 4);
+            rest = rest.substring(0, comma);
+        }
+        String ref = "rom-" + name.toLowerCase(java.util.Locale.ROOT) + ":latest";
+        if (rest.startsWith("docker://")) return new RomSpec(name, at, rest, null);
+        if (rest.startsWith("oci:")) {
+            copyImage(rest, store, ref);
+            return new RomSpec(name, at, ref, null);
+        }
+        Path p = Path.of(rest);
+        if (!Files.exists(p)) throw new KilnException("--rom " + arg + ": " + rest + " is no file, directory or image reference");
+        PackRequest r = PackRequest.builder().rom(PackRequest.Rom.of(name, p, dev.kiln.fs.ImageFormat.EROFS)).build();
+        Packer.pack(r, store, ref, null);
+        return new RomSpec(name, at, ref, null);
+    }
+
+    /** Copies the image {@code ref} (oci:DIR[:TAG]) into the run's store as {@code as}. */
+    private static void copyImage(String ref, OciLayout store, String as) throws Exception {
+        if (!(ImageReference.parse(ref) instanceof ImageReference.OciDirectory(Path dir, String tag))) throw new KilnException(ref + ": not an OCI layout reference");
+        OciLayout src = OciLayout.open(dir);
+        var top = OciRefs.top(src, tag, ref);
+        var in = dev.kiln.oci.Inspection.of(src, top);
+        for (var m : in.manifests()) {
+            copy(src, store, m.descriptor());
+            copy(src, store, m.manifest().config());
+            for (var l : m.manifest().layers()) copy(src, store, l);
+        }
+        copy(src, store, top);
+        store.tag(as, top);
+    }
+
+    /** {@code HOSTDIR:/PATH[:ro]}: the host directory as a host_path volume of the run. */
+    private static InstanceSpec.VolumeSpec volume(Platform.Services platform, String arg, int index) throws Exception {
+        String[] parts = arg.split(":", -1);
+        boolean ro = parts.length == 3 && parts[2].equals("ro");
+        if (parts.length < 2 || parts.length > 3 || (parts.length == 3 && !ro && !parts[2].equals("rw"))) {
+            throw new KilnException("-v \"" + arg + "\": expected HOSTDIR:/PATH[:ro]");
+        }
+        Path host = Path.of(parts[0]).toAbsolutePath().normalize();
+        if (!Files.isDirectory(host)) throw new KilnException("-v " + arg + ": " + parts[0] + " is not a directory");
+        String name = "v" + index;
+        platform.volumes().create(new VolumeService.Spec(name, null, null, host.toString()));
+        return new InstanceSpec.VolumeSpec(null, name, null, null, parts[1], ro);
     }
 
     private static void copy(OciLayout from, OciLayout to, dev.kiln.oci.Descriptor d) throws java.io.IOException {

@@ -2,6 +2,12 @@ package dev.kiln.platform;
 
 import dev.kiln.platform.api.ApiServer;
 import dev.kiln.platform.image.ImageCatalog;
+import dev.kiln.platform.rom.InitrdComposer;
+import dev.kiln.platform.rom.PlatformRoms;
+import dev.kiln.platform.rom.RomImages;
+import dev.kiln.platform.rom.RomStore;
+import dev.kiln.platform.volume.HostVolumes;
+import dev.kiln.platform.volume.VolumeService;
 import dev.kiln.platform.instance.InstanceRuntime;
 import dev.kiln.platform.instance.InstanceService;
 import dev.kiln.platform.vmm.QemuVmm;
@@ -33,9 +39,18 @@ public record Platform(Path data, Store store, ImageCatalog images, InstanceServ
     /**
      * What {@code kiln serve} takes. {@code database}: null for SQLite in the data directory, else a
      * PostgreSQL URL. {@code leaveRunning}: at shutdown, leave the guests running (the next start
-     * adopts them) instead of stopping them.
+     * adopts them) instead of stopping them. {@code insecureRegistries}: registries (host[:port])
+     * ROM images are pulled from over plain HTTP.
      */
-    public record Options(Path data, String database, String host, int port, boolean leaveRunning) {
+    public record Options(Path data, String database, String host, int port, boolean leaveRunning, Set<String> insecureRegistries) {
+        public Options {
+            insecureRegistries = Set.copyOf(insecureRegistries);
+        }
+
+        public Options(Path data, String database, String host, int port, boolean leaveRunning) {
+            this(data, database, host, port, leaveRunning, Set.of());
+        }
+
         public Options(Path data, String database, String host, int port) {
             this(data, database, host, port, false);
         }
@@ -45,12 +60,11 @@ public record Platform(Path data, Store store, ImageCatalog images, InstanceServ
         Path data = Files.createDirectories(o.data());
         Store store = o.database() == null ? JdbcStore.sqlite(data.resolve("kiln.db")) : JdbcStore.postgresql(o.database(), 8);
         try {
-            ImageCatalog images = ImageCatalog.open(data.resolve("images"));
-            InstanceService instances = new InstanceService(store, images, MemoryRule.DEFAULT, Clock.systemUTC());
-            // The run directories' paths go into unix socket names (at most 107 bytes): short ones.
-            Path run = Files.createDirectories(data.resolve("run"));
-            InstanceRuntime runtime = new InstanceRuntime(instances, QemuVmm.create(), run);
-            int adopted = runtime.reconcile();
+            Services services = Services.open(data, store, o.insecureRegistries());
+            int adopted = services.reconcile();
+            ImageCatalog images = services.images();
+            InstanceService instances = services.instances();
+            InstanceRuntime runtime = services.runtime();
             Path tokenFile = data.resolve("token");
             boolean first = false;
             String token;
@@ -67,6 +81,36 @@ public record Platform(Path data, Store store, ImageCatalog images, InstanceServ
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
+        }
+    }
+
+    /**
+     * The platform without its HTTP server, on a data directory and a store: what kiln serve
+     * serves and what kiln run drives directly, wired the same way.
+     */
+    public record Services(ImageCatalog images, PlatformRoms roms, VolumeService volumes, InstanceService instances, InstanceRuntime runtime) {
+        public static Services open(Path data, Store store, Set<String> insecureRegistries) throws IOException {
+            ImageCatalog images = ImageCatalog.open(data.resolve("images"));
+            PlatformRoms roms = new PlatformRoms(RomStore.open(data.resolve("roms")), new RomImages(images.layout(), insecureRegistries),
+                    InitrdComposer.open(data.resolve("compose")));
+            VolumeService volumes = new VolumeService(store, HostVolumes.open(data.resolve("volumes")), Clock.systemUTC());
+            InstanceService instances = new InstanceService(store, images, roms, volumes, MemoryRule.DEFAULT, Clock.systemUTC());
+            // The run directories' paths go into unix socket names (at most 107 bytes): short ones.
+            Path run = Files.createDirectories(data.resolve("run"));
+            InstanceRuntime runtime = new InstanceRuntime(instances, QemuVmm.create(), run, roms);
+            return new Services(images, roms, volumes, instances, runtime);
+        }
+
+        /**
+         * Makes the store, the guests and the data agree after a (re)start: guests adopted or
+         * marked stopped, then (with delete-on-stop instances gone) volumes finished or freed and
+         * ROM blobs and volume data no row names removed. Returns the guests adopted.
+         */
+        public int reconcile() throws IOException {
+            int adopted = runtime.reconcile();
+            volumes.reconcile();
+            instances.collectRoms();
+            return adopted;
         }
     }
 

@@ -7,6 +7,8 @@ import dev.kiln.platform.instance.InstanceService;
 import dev.kiln.platform.instance.InstanceSpec;
 import dev.kiln.platform.instance.InstanceRuntime;
 import dev.kiln.platform.instance.InstanceState;
+import dev.kiln.platform.instance.InstanceRom;
+import dev.kiln.platform.volume.Volume;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
@@ -57,6 +59,7 @@ public final class ApiServer implements AutoCloseable {
         r.delete("/v1/instances/{uuid}", wrap(this::deleteOne));
         r.patch("/v1/instances", wrap(this::patch));
         r.patch("/v1/instances/{uuid}", wrap(this::patchOne));
+        new VolumesApi(instances, this::render).routes(r, this::wrap);
         r.get("/v1/images", wrap(this::images));
         r.get("/v1/images/list", wrap(this::images));
         r.get("/v1/images/digest/{digest}", wrap(this::images));
@@ -85,12 +88,12 @@ public final class ApiServer implements AutoCloseable {
     }
 
     @FunctionalInterface
-    private interface Endpoint {
+    interface Endpoint {
         void handle(ServerRequest req, ServerResponse res, long started) throws Exception;
     }
 
     /** Authentication, JSON headers and the mapping of every failure to its status and envelope. */
-    private Handler wrap(Endpoint e) {
+    Handler wrap(Endpoint e) {
         return (req, res) -> {
             long started = System.nanoTime();
             res.header(HeaderNames.CONTENT_TYPE, "application/json");
@@ -174,7 +177,12 @@ public final class ApiServer implements AutoCloseable {
                 after = f.createdSeq() - 1;
             }
             int count = req.query().first("count").asOptional().map(Integer::parseInt).orElse(0);
-            for (Instance i : instances.list(after, count)) render(env.ok(), i);
+            // One query for every attachment rather than one per instance.
+            java.util.Map<java.util.UUID, List<Volume>> byInstance = new java.util.HashMap<>();
+            for (Volume v : instances.volumes().list(0, 0)) {
+                if (v.attachedTo() != null) byInstance.computeIfAbsent(v.attachedTo(), k -> new java.util.ArrayList<>()).add(v);
+            }
+            for (Instance i : instances.list(after, count)) render(env.ok(), i, byInstance.getOrDefault(i.uuid(), List.of()));
         } else {
             for (Requests.Target t : targets) {
                 try {
@@ -252,7 +260,15 @@ public final class ApiServer implements AutoCloseable {
         if (op == null) throw ApiException.badRequest("op", "op: required (set, add or del)");
         Object value = Envelope.JSON.treeToValue(o.get("value") == null ? Envelope.JSON.nullNode() : o.get("value"), Object.class);
         try {
-            Instance changed = instances.patch(instances.find(t.uuid(), t.name()), prop, op, value);
+            Instance target = instances.find(t.uuid(), t.name());
+            Instance changed;
+            if (prop.equals("roms")) {
+                JsonNode v = o.get("value");
+                changed = op.equals("del") ? instances.patchRoms(target, op, List.of(), Requests.strings(o, "value", ""))
+                        : instances.patchRoms(target, op, Requests.roms(v == null || v.isNull() ? Envelope.JSON.createArrayNode() : v, "value"), List.of());
+            } else {
+                changed = instances.patch(target, prop, op, value);
+            }
             ObjectNode item = env.ok();
             item.put("uuid", changed.uuid().toString());
             item.put("name", changed.name());
@@ -368,14 +384,18 @@ public final class ApiServer implements AutoCloseable {
         res.send(env.render());
     }
 
-    private static void notFound(Envelope env, InstanceException ex, Requests.Target t) {
+    static void notFound(Envelope env, InstanceException ex, Requests.Target t) {
         ObjectNode o = env.error(ex.code(), ex.getMessage());
         if (t.uuid() != null) o.put("uuid", t.uuid());
         if (t.name() != null) o.put("name", t.name());
     }
 
-    /** An instance as the API shows it. */
-    static void render(ObjectNode o, Instance i) {
+    private void render(ObjectNode o, Instance i) {
+        render(o, i, instances.volumes().attachedTo(i.uuid()));
+    }
+
+    /** An instance as the API shows it, with the volumes attached to it. */
+    static void render(ObjectNode o, Instance i, List<Volume> volumes) {
         o.put("uuid", i.uuid().toString());
         o.put("name", i.name());
         o.put("created_at", i.createdAt().toString());
@@ -399,6 +419,25 @@ public final class ApiServer implements AutoCloseable {
         if (i.stopMessage() != null) o.put("stop_message", i.stopMessage());
         ArrayNode f = o.putArray("features");
         i.features().forEach(f::add);
+        if (!i.roms().isEmpty()) {
+            ArrayNode roms = o.putArray("roms");
+            for (InstanceRom r : i.roms()) {
+                ObjectNode n = roms.addObject();
+                n.put("name", r.name());
+                if (r.image() != null) n.put("image", r.image());
+                if (r.at() != null) n.put("at", r.at());
+                if (r.files() != null) {
+                    ArrayNode files = n.putArray("files");
+                    for (InstanceRom.InlineFile file : r.files()) {
+                        files.addObject().put("path", file.path()).put("encoding", file.encoding()).put("data", file.data());
+                    }
+                }
+            }
+        }
+        if (!volumes.isEmpty()) {
+            ArrayNode vs = o.putArray("volumes");
+            for (Volume v : volumes) vs.addObject().put("uuid", v.uuid().toString()).put("name", v.name()).put("at", v.at()).put("readonly", v.readonly());
+        }
         if (!i.services().isEmpty()) {
             ObjectNode sg = o.putObject("service_group");
             ArrayNode svcs = sg.putArray("services");

@@ -1,6 +1,7 @@
 package dev.kiln.platform.api;
 
 import dev.kiln.platform.instance.Instance;
+import dev.kiln.platform.instance.InstanceRom;
 import dev.kiln.platform.instance.InstanceSpec;
 import dev.kiln.platform.instance.RestartPolicy;
 import io.helidon.webserver.http.ServerRequest;
@@ -91,11 +92,11 @@ final class Requests {
 
     /** Fields {@code POST /v1/instances} understands; others are refused by name rather than ignored. */
     private static final Set<String> CREATE_FIELDS = Set.of("name", "image", "memory_mb", "vcpus", "args", "env", "restart_policy",
-            "features", "autostart", "timeout_s", "wait_timeout_ms", "service_group");
+            "features", "autostart", "timeout_s", "wait_timeout_ms", "service_group", "roms", "volumes");
     /** Fields of the Unikraft Cloud API that kiln does not implement: named in the refusal. */
     private static final Set<String> UNSUPPORTED = Set.of("replicas", "scale_to_zero", "template", "plugins", "schedules", "autokill",
             "dependencies", "branch_from", "checkpoint", "gateway", "nameserver", "network_interfaces", "gpus", "sched_priority",
-            "hostname", "type", "roms", "volumes", "tags", "annotations");
+            "hostname", "type", "tags", "annotations");
 
     static InstanceSpec instanceSpec(JsonNode n, String where) {
         if (!n.isObject()) throw ApiException.badRequest(where, "an instance must be a JSON object");
@@ -153,7 +154,86 @@ final class Requests {
             }
         }
         return new InstanceSpec(optString(n, "name", where), image, optInt(n, "memory_mb", where), optInt(n, "vcpus", where), args, env,
-                policy, features, autostart != null && autostart, timeout, services);
+                policy, features, autostart != null && autostart, timeout, services, roms(n.get("roms"), where + "roms"),
+                volumes(n.get("volumes"), where + "volumes"));
+    }
+
+    private static final Set<String> ROM_FIELDS = Set.of("name", "image", "files", "at");
+    private static final Set<String> FILE_FIELDS = Set.of("path", "encoding", "data");
+
+    /** ROM entries, type-checked ({@code field} is e.g. {@code roms}); the rules are the service's. */
+    static List<InstanceSpec.RomSpec> roms(JsonNode a, String field) {
+        if (a == null || a.isNull()) return List.of();
+        if (!a.isArray()) throw ApiException.badRequest(field, field + " must be an array of ROM entries");
+        List<InstanceSpec.RomSpec> out = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            String w = field + "[" + i + "]";
+            JsonNode r = a.get(i);
+            if (!r.isObject()) throw ApiException.badRequest(w, w + " must be an object {name, image | files, at}");
+            onlyFields(r, ROM_FIELDS, w + ".");
+            JsonNode img = r.get("image");
+            if (img != null && !img.isNull() && !img.isString()) {
+                throw ApiException.badRequest(w + ".image", w + ".image must be a string (an image reference)");
+            }
+            List<InstanceRom.InlineFile> files = null;
+            JsonNode fs = r.get("files");
+            if (fs != null && !fs.isNull()) {
+                if (!fs.isArray()) throw ApiException.badRequest(w + ".files", w + ".files must be an array of {path, encoding, data}");
+                files = new ArrayList<>();
+                for (int j = 0; j < fs.size(); j++) {
+                    String fw = w + ".files[" + j + "]";
+                    JsonNode f = fs.get(j);
+                    if (!f.isObject()) throw ApiException.badRequest(fw, fw + " must be an object {path, encoding, data}");
+                    onlyFields(f, FILE_FIELDS, fw + ".");
+                    String path = optString(f, "path", fw + "."), enc = optString(f, "encoding", fw + "."), data = optString(f, "data", fw + ".");
+                    if (path == null) throw ApiException.badRequest(fw + ".path", fw + ".path: required");
+                    if (data == null) throw ApiException.badRequest(fw + ".data", fw + ".data: required");
+                    if (enc == null) enc = "text";
+                    if (!enc.equals("text") && !enc.equals("base64")) {
+                        throw ApiException.badRequest(fw + ".encoding", fw + ".encoding '" + enc + "': text or base64");
+                    }
+                    files.add(new InstanceRom.InlineFile(path, enc, data));
+                }
+            }
+            out.add(new InstanceSpec.RomSpec(optString(r, "name", w + "."), optString(r, "at", w + "."),
+                    img == null || img.isNull() ? null : img.asString(), files));
+        }
+        return out;
+    }
+
+    private static final Set<String> VOLUME_FIELDS = Set.of("uuid", "name", "size_mb", "at", "readonly", "filesystem");
+    private static final Set<String> VOLUME_UNSUPPORTED = Set.of("host_path", "quota_policy", "tags", "uid", "gid", "access_mode", "args",
+            "template");
+
+    static List<InstanceSpec.VolumeSpec> volumes(JsonNode a, String field) {
+        if (a == null || a.isNull()) return List.of();
+        if (!a.isArray()) throw ApiException.badRequest(field, field + " must be an array of volume entries");
+        List<InstanceSpec.VolumeSpec> out = new ArrayList<>();
+        for (int i = 0; i < a.size(); i++) {
+            String w = field + "[" + i + "].";
+            JsonNode v = a.get(i);
+            if (!v.isObject()) throw ApiException.badRequest(field + "[" + i + "]", field + "[" + i + "] must be an object {name | uuid, at, ...}");
+            for (Map.Entry<String, JsonNode> e : v.properties()) {
+                if (VOLUME_FIELDS.contains(e.getKey())) continue;
+                if (VOLUME_UNSUPPORTED.contains(e.getKey())) {
+                    throw ApiException.badRequest(w + e.getKey(), w + e.getKey() + ": not supported by kiln serve in an instance's volumes");
+                }
+                throw ApiException.badRequest(w + e.getKey(), "unknown field '" + w + e.getKey() + "'");
+            }
+            String uuid = optString(v, "uuid", w), name = optString(v, "name", w);
+            if (uuid == null && name == null) throw ApiException.badRequest(w + "name", w + "name or " + w + "uuid: required");
+            Boolean ro = optBool(v, "readonly", w);
+            out.add(new InstanceSpec.VolumeSpec(uuid, name, optInt(v, "size_mb", w), optString(v, "filesystem", w), optString(v, "at", w),
+                    ro != null && ro));
+        }
+        return out;
+    }
+
+    /** Refuses any field not in {@code known}, by name. */
+    static void onlyFields(JsonNode o, Set<String> known, String where) {
+        for (Map.Entry<String, JsonNode> e : o.properties()) {
+            if (!known.contains(e.getKey())) throw ApiException.badRequest(where + e.getKey(), "unknown field '" + where + e.getKey() + "'");
+        }
     }
 
     static String optString(JsonNode n, String f, String where) {

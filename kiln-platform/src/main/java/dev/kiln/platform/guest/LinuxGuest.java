@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * mistaken for one (a name with '.' would be taken for a module parameter and dropped). The
  * kernel sets HOME=/ and TERM=linux itself; giving them replaces the kernel's value.
  *
- * <p>{@code kiln.mount=TAG:AT:ro|rw} words are for kiln's own init, which reads them from
+ * <p>{@code kiln.mount=TAG:AT:ro|rw} (a 9p share) and {@code kiln.disk=SERIAL:AT:ro|rw} (an ext4
+ * block device found by its serial) words are for kiln's own init, which reads them from
  * /proc/cmdline; the kernel ignores them (a dotted name is a module parameter of a module that
  * does not exist) and does not pass them to init.
  */
@@ -73,7 +74,7 @@ public record LinuxGuest(Limits limits) implements Guest {
                 throw new GuestArgsException("mounts[" + mounts.indexOf(m) + "].at", "/ is the initramfs of a Linux"
                         + " guest");
             }
-            words.add("kiln.mount=" + m.tag() + ":" + m.at() + ":" + (m.readOnly() ? "ro" : "rw"));
+            words.add((m.block() ? "kiln.disk=" : "kiln.mount=") + m.tag() + ":" + m.at() + ":" + (m.readOnly() ? "ro" : "rw"));
         }
 
         int added = 0;

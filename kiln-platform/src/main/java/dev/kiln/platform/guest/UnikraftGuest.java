@@ -141,6 +141,10 @@ public record UnikraftGuest(boolean initrd, Limits limits) implements Guest {
         if (initrd) entries.add("initrd0:/:extract::ramfs=1:");
         else if (!userRoot) entries.add("none:/:ramfs");
         for (Mount m : ordered) {
+            if (m.block()) {
+                throw new GuestArgsException("mounts[" + mounts.indexOf(m) + "]", "a block volume at " + m.at()
+                        + ": Unikraft 0.17 has no ext4 driver; it mounts 9p volumes");
+            }
             entries.add(m.tag() + ":" + m.at() + ":9pfs:" + (m.readOnly() ? "0x1" : "") + "::mkmp");
         }
         if (entries.size() > limits.maxMounts()) {

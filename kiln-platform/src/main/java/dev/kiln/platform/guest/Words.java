@@ -73,7 +73,7 @@ final class Words {
         return path.equals("/") ? 0 : path.chars().filter(c -> c == '/').count();
     }
 
-    private static String pathProblem(String at) {
+    static String pathProblem(String at) {
         if (at.equals("/")) return null;
         if (!at.startsWith("/")) return "\"" + printable(at) + "\" is not an absolute path";
         if (at.endsWith("/")) return "\"" + printable(at) + "\" ends in '/'";

@@ -9,6 +9,8 @@ import dev.kiln.platform.vmm.LaunchSpec;
 import dev.kiln.platform.vmm.VmExit;
 import dev.kiln.platform.vmm.VmHandle;
 import dev.kiln.platform.vmm.Vmm;
+import dev.kiln.platform.guest.Mount;
+import dev.kiln.platform.volume.Volume;
 import dev.kiln.oci.Directories;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -47,6 +49,7 @@ public final class InstanceRuntime implements AutoCloseable {
     private final InstanceService service;
     private final Vmm vmm;
     private final Path runRoot;
+    private final RootfsComposer composer;
     private final Map<UUID, VmHandle> running = new ConcurrentHashMap<>();
     /** Instances a stop was asked for: their exit is the user's, not the guest's. */
     private final Map<UUID, Boolean> stopping = new ConcurrentHashMap<>();
@@ -61,10 +64,11 @@ public final class InstanceRuntime implements AutoCloseable {
     private final Object changed = new Object();
     private volatile boolean closed;
 
-    public InstanceRuntime(InstanceService service, Vmm vmm, Path runRoot) {
+    public InstanceRuntime(InstanceService service, Vmm vmm, Path runRoot, RootfsComposer composer) {
         this.service = service;
         this.vmm = vmm;
         this.runRoot = runRoot;
+        this.composer = composer;
     }
 
     private Object lock(UUID u) {
@@ -95,19 +99,9 @@ public final class InstanceRuntime implements AutoCloseable {
             }
             if (i.state().live()) return i;
             ImageCatalog.Runnable image = service.images().resolve(i.image());
-            String cmdline;
-            try {
-                cmdline = Guest.of(image.guest(), image.initrd() != null).commandLine(i.args(), i.env(), List.of());
-            } catch (GuestArgsException e) {
-                throw new InstanceException(400, e.field(), e.getMessage());
-            }
+            service.volumes().detachPending(i.uuid());
             Path dir = runDir(i.uuid());
-            Directories.deleteTree(dir); // what a previous run left; its console is gone with it, as on Unikraft Cloud
-            Files.createDirectories(dir);
-            LaunchSpec spec = LaunchSpec.of(i.uuid().toString(), dir, image.kernel(), cmdline).withMemory(i.memoryMb()).withVcpus(i.vcpus())
-                    .withForwards(i.services().stream().map(s -> new LaunchSpec.PortForward(
-                            s.protocol().equals("udp") ? LaunchSpec.Protocol.UDP : LaunchSpec.Protocol.TCP, s.port(), s.destinationPort())).toList());
-            if (image.initrd() != null) spec = spec.withInitrd(image.initrd());
+            LaunchSpec spec = launch(i, image, dir);
             Instance starting = service.save(i.started(service.now(), restart));
             long t0 = System.nanoTime();
             VmHandle vm;
@@ -124,6 +118,59 @@ public final class InstanceRuntime implements AutoCloseable {
             signal();
             return up;
         }
+    }
+
+    /**
+     * One boot of {@code i}: the image's kernel; its initrd, or that initrd with the ROMs that
+     * have an {@code at} mounted over their paths (one archive, composed once per content); every
+     * ROM as a read-only disk with serial {@code ukp_rom_<name>}; 9p volumes as shares the guest
+     * mounts at their {@code at}, block volumes as read-write disks; the command line the guest
+     * kind builds from all that (400 naming the field when it cannot be expressed).
+     */
+    private LaunchSpec launch(Instance i, ImageCatalog.Runnable image, Path dir) throws IOException {
+        List<LaunchSpec.Disk> disks = new ArrayList<>();
+        List<RootfsComposer.Placement> placed = new ArrayList<>();
+        for (InstanceRom r : i.roms()) {
+            Path rom = service.roms().path(r);
+            disks.add(new LaunchSpec.Disk(rom, r.serial()));
+            if (r.at() != null) placed.add(new RootfsComposer.Placement(rom, r.digest(), r.at()));
+        }
+        Path initrd = image.initrd();
+        if (!placed.isEmpty()) {
+            try {
+                initrd = composer.compose(image.initrd(), image.digest().toString(), placed, image.guest());
+            } catch (dev.kiln.fs.KilnException e) {
+                if (e instanceof InstanceException ie) throw ie;
+                throw new InstanceException(400, "roms", "instance '" + i.name() + "': the ROMs cannot be put in place: " + e.getMessage());
+            }
+        }
+        List<Mount> mounts = new ArrayList<>();
+        List<LaunchSpec.Share> shares = new ArrayList<>();
+        int k = 0;
+        for (Volume v : service.volumes().attachedTo(i.uuid())) {
+            String tag = "kvol" + k++;
+            if (v.blockDevice()) {
+                disks.add(new LaunchSpec.Disk(service.volumes().backing().disk(v.uuid()), tag, v.readonly()));
+                mounts.add(Mount.block(tag, v.at(), v.readonly()));
+            } else {
+                Path host = v.hostPath() != null ? Path.of(v.hostPath()) : service.volumes().backing().share(v.uuid());
+                shares.add(new LaunchSpec.Share(tag, host, v.readonly()));
+                mounts.add(new Mount(tag, v.at(), v.readonly()));
+            }
+        }
+        String cmdline;
+        try {
+            cmdline = Guest.of(image.guest(), initrd != null).commandLine(i.args(), i.env(), mounts);
+        } catch (GuestArgsException e) {
+            throw new InstanceException(400, e.field(), e.getMessage());
+        }
+        Directories.deleteTree(dir); // what a previous run left; its console is gone with it, as on Unikraft Cloud
+        Files.createDirectories(dir);
+        LaunchSpec spec = LaunchSpec.of(i.uuid().toString(), dir, image.kernel(), cmdline).withMemory(i.memoryMb()).withVcpus(i.vcpus())
+                .withDisks(disks).withShares(shares)
+                .withForwards(i.services().stream().map(s -> new LaunchSpec.PortForward(
+                        s.protocol().equals("udp") ? LaunchSpec.Protocol.UDP : LaunchSpec.Protocol.TCP, s.port(), s.destinationPort())).toList());
+        return initrd != null ? spec.withInitrd(initrd) : spec;
     }
 
     /** Waits in the background for the guest to end, then records how. */
@@ -156,6 +203,7 @@ public final class InstanceRuntime implements AutoCloseable {
                     : reasonOf(exit);
             Integer code = exit != null && exit.exitCode().isPresent() ? exit.exitCode().getAsInt() : null;
             after = service.save(i.stopped(service.now(), reason, code, exit == null ? "lost" : exit.detail()));
+            service.volumes().detachPending(uuid);
             signal();
             if (after.deleteOnStop()) {
                 service.delete(after);

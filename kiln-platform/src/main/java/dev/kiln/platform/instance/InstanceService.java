@@ -2,7 +2,13 @@ package dev.kiln.platform.instance;
 
 import dev.kiln.platform.image.ImageCatalog;
 import dev.kiln.platform.store.Store;
+import dev.kiln.platform.volume.VolumeService;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -22,19 +28,49 @@ public final class InstanceService {
 
     private final Store store;
     private final ImageCatalog images;
+    private final RomSource roms;
+    private final VolumeService volumes;
     private final MemoryRule memory;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
+    /**
+     * Creates hold it shared from building their inline ROMs until their rows reference them;
+     * collecting unreferenced ROM blobs holds it alone, so it never takes a blob a create is
+     * about to reference.
+     */
+    private final ReadWriteLock romRefs = new ReentrantReadWriteLock();
 
-    public InstanceService(Store store, ImageCatalog images, MemoryRule memory, Clock clock) {
+    public InstanceService(Store store, ImageCatalog images, RomSource roms, VolumeService volumes, MemoryRule memory, Clock clock) {
         this.store = store;
         this.images = images;
+        this.roms = roms;
+        this.volumes = volumes;
         this.memory = memory;
         this.clock = clock;
     }
 
-    /** Creates a stopped instance; the caller starts it when {@code autostart} asks for it. */
+    public VolumeService volumes() {
+        return volumes;
+    }
+
+    public RomSource roms() {
+        return roms;
+    }
+
+    /**
+     * Creates a stopped instance with its ROMs and volumes, all or nothing; the caller starts it
+     * when {@code autostart} asks for it.
+     */
     public Instance create(InstanceSpec spec) throws IOException {
+        romRefs.readLock().lock();
+        try {
+            return createLocked(spec);
+        } finally {
+            romRefs.readLock().unlock();
+        }
+    }
+
+    private Instance createLocked(InstanceSpec spec) throws IOException {
         ImageCatalog.Runnable image = images.resolve(spec.image());
         String name = spec.name() != null ? spec.name() : generatedName(spec.image());
         if (!NAME.matcher(name).matches()) {
@@ -55,9 +91,24 @@ public final class InstanceService {
         for (String f : spec.features()) {
             if (!f.equals("delete-on-stop")) throw new InstanceException(400, "features", "unknown feature '" + shorten(f) + "' (delete-on-stop)");
         }
-        Instance i = new Instance(UUID.randomUUID(), name, image.pinned(), InstanceState.STOPPED, clock.instant(), store.nextSeq(), mem, vcpus,
-                spec.args(), spec.env(), spec.restartPolicy(), spec.features(), 0, 0, null, null, null, null, null, null, spec.services(), 1);
-        if (!store.insert(i)) throw new InstanceException(409, "name", "an instance named '" + name + "' already exists");
+        UUID uuid = UUID.randomUUID();
+        Set<String> taken = new HashSet<>();
+        for (InstanceSpec.VolumeSpec v : spec.volumes()) if (v.at() != null) taken.add(v.at());
+        VolumeService.Plan plan = volumes.plan(uuid, name, image.guest(), spec.volumes(), new HashSet<>());
+        List<InstanceRom> built = Roms.resolve(spec.roms(), roms, taken);
+        Instance i = new Instance(uuid, name, image.pinned(), InstanceState.STOPPED, clock.instant(), store.nextSeq(), mem, vcpus,
+                spec.args(), spec.env(), spec.restartPolicy(), spec.features(), 0, 0, null, null, null, null, null, null, spec.services(),
+                built, 1);
+        volumes.createAll(plan);
+        Store.Insert done = store.insert(i, plan.created(), plan.attached());
+        if (done != Store.Insert.OK) {
+            volumes.discard(plan);
+            throw switch (done) {
+                case NAME_TAKEN -> new InstanceException(409, "name", "an instance named '" + name + "' already exists");
+                case VOLUME_NAME_TAKEN -> new InstanceException(409, "volumes", "a volume with one of the names given already exists");
+                default -> new InstanceException(409, "volumes", "a volume given changed meanwhile (attached elsewhere?); retry");
+            };
+        }
         return i;
     }
 
@@ -151,7 +202,7 @@ public final class InstanceService {
                     mem = n;
                 }
             }
-            default -> throw new InstanceException(400, "prop", "prop '" + shorten(prop) + "' cannot be changed here (image, args, env, memory_mb, vcpus)");
+            default -> throw new InstanceException(400, "prop", "prop '" + shorten(prop) + "' cannot be changed here (image, args, env, memory_mb, vcpus, roms)");
         }
         if (args.size() > MAX_ARGS) throw new InstanceException(400, "value", "more than " + MAX_ARGS + " args");
         MemoryRule.Need need = memory.need(images.resolve(image));
@@ -159,12 +210,87 @@ public final class InstanceService {
             throw new InstanceException(400, "value", "memory_mb " + mem + " is too little for image '" + image + "': it needs at least "
                     + need.mib() + " MiB (" + need.why() + ")");
         }
-        return save(i.patched(image, args, env, mem, vcpus));
+        return save(i.patched(image, args, env, mem, vcpus, i.roms()));
     }
 
-    /** Removes a stopped instance's record (a running one is stopped first by the caller). */
-    public void delete(Instance i) {
-        store.delete(i.uuid());
+    /**
+     * Removes a stopped instance's record (a running one is stopped first by the caller): its
+     * own volumes go with it, the others are detached, and inline ROMs no other instance uses
+     * are deleted.
+     */
+    public void delete(Instance i) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            VolumeService.Release r = volumes.release(i.uuid());
+            if (store.delete(i.uuid(), r.detached(), r.dropped())) {
+                volumes.dropData(r.dropped());
+                break;
+            }
+            if (store.byUuid(i.uuid()).isEmpty() || attempt == 5) break; // already gone (a concurrent delete), or volumes keep changing
+        }
+        collectRoms(i.roms());
+    }
+
+    /** Deletes the inline ROM blobs among {@code dropped} that no instance references any more. */
+    void collectRoms(List<InstanceRom> dropped) throws IOException {
+        if (dropped.stream().noneMatch(InstanceRom::inline)) return;
+        romRefs.writeLock().lock();
+        try {
+            for (InstanceRom r : dropped) {
+                if (r.inline() && !store.romReferenced(r.digest())) roms.delete(r.digest());
+            }
+        } finally {
+            romRefs.writeLock().unlock();
+        }
+    }
+
+    /** At start: deletes every ROM blob no instance references (a crash may have left some). */
+    public int collectRoms() throws IOException {
+        romRefs.writeLock().lock();
+        try {
+            return roms.collect(store.romDigests());
+        } finally {
+            romRefs.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Replaces ({@code set}), extends ({@code add}) or shrinks ({@code del}: the value lists names)
+     * a stopped instance's ROMs; the next start uses them.
+     */
+    public Instance patchRoms(Instance i, String op, List<InstanceSpec.RomSpec> specs, List<String> names) throws IOException {
+        if (i.state() != InstanceState.STOPPED) {
+            throw new InstanceException(409, "prop", "instance '" + i.name() + "' is " + i.state().wire() + ": stop it before changing roms");
+        }
+        List<InstanceRom> next;
+        romRefs.readLock().lock();
+        Instance saved;
+        try {
+            Set<String> taken = new HashSet<>();
+            for (var v : volumes.attachedTo(i.uuid())) taken.add(v.at());
+            switch (op) {
+                case "set" -> next = Roms.resolve(specs, roms, taken);
+                case "add" -> {
+                    List<InstanceSpec.RomSpec> all = new ArrayList<>();
+                    for (InstanceRom r : i.roms()) all.add(new InstanceSpec.RomSpec(r.name(), r.at(), r.image(), r.files()));
+                    all.addAll(specs);
+                    next = Roms.resolve(all, roms, taken);
+                }
+                case "del" -> {
+                    for (String n : names) {
+                        if (i.roms().stream().noneMatch(r -> r.name().equals(n))) {
+                            throw new InstanceException(400, "value", "instance '" + i.name() + "' has no ROM named '" + shorten(n) + "'");
+                        }
+                    }
+                    next = i.roms().stream().filter(r -> !names.contains(r.name())).toList();
+                }
+                default -> throw new InstanceException(400, "op", "op must be set, add or del, not '" + shorten(op) + "'");
+            }
+            saved = save(i.patched(i.image(), i.args(), i.env(), i.memoryMb(), i.vcpus(), next));
+        } finally {
+            romRefs.readLock().unlock();
+        }
+        collectRoms(i.roms());
+        return saved;
     }
 
     /** Stores a new state of {@code i}; fails with 409 if someone changed it since it was read. */

@@ -1,6 +1,7 @@
 package dev.kiln.platform.store;
 
 import dev.kiln.platform.instance.Instance;
+import dev.kiln.platform.instance.InstanceRom;
 import dev.kiln.platform.instance.InstanceState;
 import dev.kiln.platform.instance.RestartPolicy;
 import java.time.Instant;
@@ -54,6 +55,22 @@ final class InstanceCodec {
             n.put("destination_port", s.destinationPort());
             n.put("protocol", s.protocol());
         }
+        if (!i.roms().isEmpty()) {
+            ArrayNode roms = o.putArray("roms");
+            for (InstanceRom r : i.roms()) {
+                ObjectNode n = roms.addObject();
+                n.put("name", r.name());
+                if (r.at() != null) n.put("at", r.at());
+                if (r.image() != null) n.put("image", r.image());
+                n.put("digest", r.digest());
+                if (r.files() != null) {
+                    ArrayNode files = n.putArray("files");
+                    for (InstanceRom.InlineFile file : r.files()) {
+                        files.addObject().put("path", file.path()).put("encoding", file.encoding()).put("data", file.data());
+                    }
+                }
+            }
+        }
         o.put("version", i.version());
         return JSON.writeValueAsString(o);
     }
@@ -76,7 +93,23 @@ final class InstanceCodec {
                 o.path("restart_count").asInt(), instant(o, "started_at"), instant(o, "stopped_at"),
                 o.has("boot_time_us") ? o.get("boot_time_us").asLong() : null, o.has("stop_reason") ? o.get("stop_reason").asInt() : null,
                 o.has("exit_code") ? o.get("exit_code").asInt() : null, o.has("stop_message") ? o.get("stop_message").asString() : null,
-                services, o.get("version").asLong());
+                services, roms(o.path("roms")), o.get("version").asLong());
+    }
+
+    private static List<InstanceRom> roms(JsonNode a) {
+        List<InstanceRom> out = new ArrayList<>();
+        for (JsonNode n : a) {
+            List<InstanceRom.InlineFile> files = null;
+            if (n.has("files")) {
+                files = new ArrayList<>();
+                for (JsonNode f : n.get("files")) {
+                    files.add(new InstanceRom.InlineFile(f.get("path").asString(), f.get("encoding").asString(), f.get("data").asString()));
+                }
+            }
+            out.add(new InstanceRom(n.get("name").asString(), n.has("at") ? n.get("at").asString() : null,
+                    n.has("image") ? n.get("image").asString() : null, files, n.get("digest").asString()));
+        }
+        return out;
     }
 
     private static Instant instant(JsonNode o, String f) {

@@ -2,6 +2,8 @@ package dev.kiln.platform.store;
 
 import dev.kiln.fs.KilnException;
 import dev.kiln.platform.instance.Instance;
+import dev.kiln.platform.instance.InstanceRom;
+import dev.kiln.platform.volume.Volume;
 import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -14,6 +16,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -145,11 +148,11 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public boolean insert(Instance i) {
+    public Insert insert(Instance i, List<Volume> created, List<Volume> attached) {
         try {
             return jdbi.inTransaction(h -> {
                 if (h.createQuery("SELECT count(*) FROM instances WHERE name = :n").bind("n", i.name()).mapTo(Integer.class).one() > 0) {
-                    return false;
+                    return Insert.NAME_TAKEN;
                 }
                 h.createUpdate("INSERT INTO instances (uuid, name, image, state, created_at, created_seq, memory_mb, vcpus, restart_policy, body, version)"
                                 + " VALUES (:uuid, :name, :image, :state, :created, :seq, :mem, :vcpus, :rp, :body, :version)")
@@ -157,12 +160,42 @@ public final class JdbcStore implements Store {
                         .bind("created", i.createdAt().toString()).bind("seq", i.createdSeq()).bind("mem", i.memoryMb())
                         .bind("vcpus", i.vcpus()).bind("rp", i.restartPolicy().wire()).bind("body", InstanceCodec.encode(i))
                         .bind("version", i.version()).execute();
-                return true;
+                writeRomRefs(h, i);
+                for (Volume v : created) {
+                    if (!insertVolume(h, v)) throw new Abort(Insert.VOLUME_NAME_TAKEN);
+                }
+                for (Volume v : attached) {
+                    if (updateVolume(h, v) != 1) throw new Abort(Insert.VOLUME_CHANGED);
+                }
+                return Insert.OK;
             });
+        } catch (Abort a) {
+            return (Insert) a.outcome;
         } catch (UnableToExecuteStatementException e) {
-            // A concurrent insert of the same name won the unique constraint.
-            if (isUniqueViolation(e)) return false;
+            // A concurrent insert of the same name won the unique constraint (which of the two, the
+            // checks above would have said; a race is rare enough to report as the instance's).
+            if (isUniqueViolation(e)) return Insert.NAME_TAKEN;
             throw e;
+        }
+    }
+
+    /** Ends a transaction with a rollback and an outcome: thrown out of the callback, caught by its caller. */
+    private static final class Abort extends RuntimeException {
+        final Object outcome;
+
+        Abort(Object outcome) {
+            super(null, null, false, false);
+            this.outcome = outcome;
+        }
+    }
+
+    /** The instance's inline ROMs as reference rows: replaced whole, since a PATCH may change any of them. */
+    private static void writeRomRefs(Handle h, Instance i) {
+        h.createUpdate("DELETE FROM instance_roms WHERE instance_uuid = :u").bind("u", i.uuid().toString()).execute();
+        for (InstanceRom r : i.roms()) {
+            if (!r.inline()) continue;
+            h.createUpdate("INSERT INTO instance_roms (instance_uuid, name, digest) VALUES (:u, :n, :d)")
+                    .bind("u", i.uuid().toString()).bind("n", r.name()).bind("d", r.digest()).execute();
         }
     }
 
@@ -200,21 +233,119 @@ public final class JdbcStore implements Store {
     @Override
     public Optional<Instance> update(Instance i) {
         Instance next = i.withVersion(i.version() + 1);
-        int n = jdbi.withHandle(h -> h.createUpdate("UPDATE instances SET image = :image, state = :state, memory_mb = :mem, vcpus = :vcpus,"
-                        + " body = :body, version = :nv WHERE uuid = :uuid AND version = :v")
-                .bind("image", next.image()).bind("state", next.state().wire()).bind("mem", next.memoryMb()).bind("vcpus", next.vcpus())
-                .bind("body", InstanceCodec.encode(next)).bind("nv", next.version()).bind("uuid", next.uuid().toString())
-                .bind("v", i.version()).execute());
-        return n == 1 ? Optional.of(next) : Optional.empty();
+        return jdbi.inTransaction(h -> {
+            int n = h.createUpdate("UPDATE instances SET image = :image, state = :state, memory_mb = :mem, vcpus = :vcpus,"
+                            + " body = :body, version = :nv WHERE uuid = :uuid AND version = :v")
+                    .bind("image", next.image()).bind("state", next.state().wire()).bind("mem", next.memoryMb()).bind("vcpus", next.vcpus())
+                    .bind("body", InstanceCodec.encode(next)).bind("nv", next.version()).bind("uuid", next.uuid().toString())
+                    .bind("v", i.version()).execute();
+            if (n != 1) return Optional.<Instance>empty();
+            // State changes are most updates and leave the ROMs alone: rewrite the references only for a PATCH of them.
+            if (!next.roms().isEmpty() || hasRomRefs(h, next.uuid())) writeRomRefs(h, next);
+            return Optional.of(next);
+        });
+    }
+
+    private static boolean hasRomRefs(Handle h, UUID u) {
+        return h.createQuery("SELECT count(*) FROM instance_roms WHERE instance_uuid = :u").bind("u", u.toString()).mapTo(Integer.class).one() > 0;
     }
 
     @Override
-    public boolean delete(UUID uuid) {
-        return jdbi.withHandle(h -> h.createUpdate("DELETE FROM instances WHERE uuid = :u").bind("u", uuid.toString()).execute()) == 1;
+    public boolean delete(UUID uuid, List<Volume> detached, List<UUID> dropped) {
+        try {
+            return jdbi.inTransaction(h -> {
+            // The ROM references go with the row (ON DELETE CASCADE), in this transaction.
+            h.createUpdate("DELETE FROM instance_roms WHERE instance_uuid = :u").bind("u", uuid.toString()).execute();
+            if (h.createUpdate("DELETE FROM instances WHERE uuid = :u").bind("u", uuid.toString()).execute() != 1) throw new Abort(false);
+            for (Volume v : detached) {
+                if (updateVolume(h, v) != 1) throw new Abort(false);
+            }
+            for (UUID v : dropped) h.createUpdate("DELETE FROM volumes WHERE uuid = :u").bind("u", v.toString()).execute();
+            return true;
+            });
+        } catch (Abort a) {
+            return (Boolean) a.outcome;
+        }
+    }
+
+    @Override
+    public Set<String> romDigests() {
+        return new java.util.HashSet<>(jdbi.withHandle(h -> h.createQuery("SELECT DISTINCT digest FROM instance_roms").mapTo(String.class).list()));
+    }
+
+    @Override
+    public boolean romReferenced(String digest) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM instance_roms WHERE digest = :d").bind("d", digest)
+                .mapTo(Integer.class).one()) > 0;
+    }
+
+    // ---- volumes ----
+
+    @Override
+    public boolean insertVolume(Volume v) {
+        try {
+            return jdbi.inTransaction(h -> insertVolume(h, v));
+        } catch (UnableToExecuteStatementException e) {
+            if (isUniqueViolation(e)) return false;
+            throw e;
+        }
+    }
+
+    private static boolean insertVolume(Handle h, Volume v) {
+        if (h.createQuery("SELECT count(*) FROM volumes WHERE name = :n").bind("n", v.name()).mapTo(Integer.class).one() > 0) return false;
+        h.createUpdate("INSERT INTO volumes (uuid, name, created_seq, attached_to, body, version) VALUES (:u, :n, :s, :a, :b, :v)")
+                .bind("u", v.uuid().toString()).bind("n", v.name()).bind("s", v.createdSeq())
+                .bind("a", v.attachedTo() == null ? null : v.attachedTo().toString()).bind("b", VolumeCodec.encode(v))
+                .bind("v", v.version()).execute();
+        return true;
+    }
+
+    @Override
+    public Optional<Volume> volume(UUID uuid) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT body FROM volumes WHERE uuid = :u").bind("u", uuid.toString())
+                .mapTo(String.class).findOne().map(VolumeCodec::decode));
+    }
+
+    @Override
+    public Optional<Volume> volumeByName(String name) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT body FROM volumes WHERE name = :n").bind("n", name)
+                .mapTo(String.class).findOne().map(VolumeCodec::decode));
+    }
+
+    @Override
+    public List<Volume> volumes(long afterSeq, int limit) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT body FROM volumes WHERE created_seq > :a ORDER BY created_seq"
+                        + (limit > 0 ? " LIMIT " + limit : ""))
+                .bind("a", afterSeq).mapTo(String.class).map(VolumeCodec::decode).list());
+    }
+
+    @Override
+    public List<Volume> volumesOf(UUID instance) {
+        return jdbi.withHandle(h -> h.createQuery("SELECT body FROM volumes WHERE attached_to = :i ORDER BY created_seq")
+                .bind("i", instance.toString()).mapTo(String.class).map(VolumeCodec::decode).list());
+    }
+
+    @Override
+    public Optional<Volume> updateVolume(Volume v) {
+        Volume next = v.withVersion(v.version() + 1);
+        return jdbi.withHandle(h -> updateVolume(h, v)) == 1 ? Optional.of(next) : Optional.empty();
+    }
+
+    /** Replaces the row of {@code v} with its next version if it still has {@code v.version()}; the rows changed. */
+    private static int updateVolume(Handle h, Volume v) {
+        Volume next = v.withVersion(v.version() + 1);
+        return h.createUpdate("UPDATE volumes SET attached_to = :a, body = :b, version = :nv WHERE uuid = :u AND version = :v")
+                .bind("a", next.attachedTo() == null ? null : next.attachedTo().toString()).bind("b", VolumeCodec.encode(next))
+                .bind("nv", next.version()).bind("u", next.uuid().toString()).bind("v", v.version()).execute();
+    }
+
+    @Override
+    public boolean deleteVolume(UUID uuid) {
+        return jdbi.withHandle(h -> h.createUpdate("DELETE FROM volumes WHERE uuid = :u").bind("u", uuid.toString()).execute()) == 1;
     }
 
     /**
-     * Creation numbers come from memory, started past the largest stored one: a number taken by a
+     * Creation numbers (shared by instances and volumes) come from memory, started past the largest stored one: a number taken by a
      * create that then failed is simply never used, and a restart continues after what is stored.
      */
     @Override
@@ -223,7 +354,8 @@ public final class JdbcStore implements Store {
         if (s < 0) {
             synchronized (seq) {
                 if (seq.get() < 0) {
-                    seq.set(jdbi.withHandle(h -> h.createQuery("SELECT coalesce(max(created_seq), 0) FROM instances").mapTo(Long.class).one()));
+                    seq.set(jdbi.withHandle(h -> h.createQuery("SELECT coalesce(max(s), 0) FROM (SELECT max(created_seq) AS s FROM instances"
+                            + " UNION ALL SELECT max(created_seq) FROM volumes) t").mapTo(Long.class).one()));
                 }
             }
         }

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * @param cmdline   the kernel command line, passed as is
  * @param memoryMiB guest RAM
  * @param vcpus     virtual CPUs
- * @param disks     read-only virtio-blk disks, in PCI order
+ * @param disks     virtio-blk disks, in PCI order
  * @param shares    host directories over virtio-9p
  * @param forwards  host ports on 127.0.0.1 forwarded into the guest; none means no network device
  */
@@ -103,17 +103,23 @@ public record LaunchSpec(String id, Path runDir, Path kernel, Path initrd, Strin
     }
 
     /**
-     * A raw image attached read-only as a virtio-blk disk.
+     * A raw image attached as a virtio-blk disk.
      *
-     * @param serial what the guest reads as the disk's serial number, by which it finds the disk;
-     *               a guest keeps at most 20 bytes of it (VIRTIO_BLK_ID_BYTES)
+     * @param serial   what the guest reads as the disk's serial number, by which it finds the disk;
+     *                 a guest keeps at most 20 bytes of it (VIRTIO_BLK_ID_BYTES)
+     * @param readOnly whether QEMU refuses the guest's writes (a ROM); a block volume is writable
      */
-    public record Disk(Path image, String serial) {
+    public record Disk(Path image, String serial, boolean readOnly) {
         public Disk {
             Objects.requireNonNull(image, "image");
             if (serial == null || !SERIAL.matcher(serial).matches()) {
                 throw new VmmException("disk serial \"" + serial + "\": 1-20 of A-Z a-z 0-9 . _ -");
             }
+        }
+
+        /** A read-only disk. */
+        public Disk(Path image, String serial) {
+            this(image, serial, true);
         }
     }
 

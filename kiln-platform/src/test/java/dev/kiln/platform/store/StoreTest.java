@@ -47,7 +47,7 @@ class StoreTest {
     static Instance instance(String name, long seq) {
         return new Instance(UUID.randomUUID(), name, "oci:x@sha256:" + "0".repeat(64), InstanceState.STOPPED, Instant.parse("2026-12-06T10:00:00Z"),
                 seq, 128, 1, List.of("a", "b c"), new TreeMap<>(Map.of("K", "V")), RestartPolicy.NEVER, Set.of("delete-on-stop"),
-                0, 0, null, null, null, null, null, null, List.of(new Instance.Service(8080, 80, "tcp")), 1);
+                0, 0, null, null, null, null, null, null, List.of(new Instance.Service(8080, 80, "tcp")), List.of(), 1);
     }
 
     @ParameterizedTest
