@@ -62,15 +62,21 @@ public final class InstanceService {
      * when {@code autostart} asks for it.
      */
     public Instance create(InstanceSpec spec) throws IOException {
+        List<InstanceRom> built = new ArrayList<>();
+        boolean created = false;
         romRefs.readLock().lock();
         try {
-            return createLocked(spec);
+            Instance i = createLocked(spec, built);
+            created = true;
+            return i;
         } finally {
             romRefs.readLock().unlock();
+            // A refused create leaves no blob behind: those it stored go unless someone else uses them.
+            if (!created) collectRoms(built);
         }
     }
 
-    private Instance createLocked(InstanceSpec spec) throws IOException {
+    private Instance createLocked(InstanceSpec spec, List<InstanceRom> built) throws IOException {
         ImageCatalog.Runnable image = images.resolve(spec.image());
         String name = spec.name() != null ? spec.name() : generatedName(spec.image());
         if (!NAME.matcher(name).matches()) {
@@ -95,7 +101,7 @@ public final class InstanceService {
         Set<String> taken = new HashSet<>();
         for (InstanceSpec.VolumeSpec v : spec.volumes()) if (v.at() != null) taken.add(v.at());
         VolumeService.Plan plan = volumes.plan(uuid, name, image.guest(), spec.volumes(), new HashSet<>());
-        List<InstanceRom> built = Roms.resolve(spec.roms(), roms, taken);
+        Roms.resolve(spec.roms(), roms, taken, built);
         Instance i = new Instance(uuid, name, image.pinned(), InstanceState.STOPPED, clock.instant(), store.nextSeq(), mem, vcpus,
                 spec.args(), spec.env(), spec.restartPolicy(), spec.features(), 0, 0, null, null, null, null, null, null, spec.services(),
                 built, 1);
@@ -262,18 +268,19 @@ public final class InstanceService {
             throw new InstanceException(409, "prop", "instance '" + i.name() + "' is " + i.state().wire() + ": stop it before changing roms");
         }
         List<InstanceRom> next;
+        List<InstanceRom> built = new ArrayList<>();
         romRefs.readLock().lock();
-        Instance saved;
+        Instance saved = null;
         try {
             Set<String> taken = new HashSet<>();
             for (var v : volumes.attachedTo(i.uuid())) taken.add(v.at());
             switch (op) {
-                case "set" -> next = Roms.resolve(specs, roms, taken);
+                case "set" -> next = Roms.resolve(specs, roms, taken, built);
                 case "add" -> {
                     List<InstanceSpec.RomSpec> all = new ArrayList<>();
                     for (InstanceRom r : i.roms()) all.add(new InstanceSpec.RomSpec(r.name(), r.at(), r.image(), r.files()));
                     all.addAll(specs);
-                    next = Roms.resolve(all, roms, taken);
+                    next = Roms.resolve(all, roms, taken, built);
                 }
                 case "del" -> {
                     for (String n : names) {
@@ -288,6 +295,7 @@ public final class InstanceService {
             saved = save(i.patched(i.image(), i.args(), i.env(), i.memoryMb(), i.vcpus(), next));
         } finally {
             romRefs.readLock().unlock();
+            if (saved == null) collectRoms(built);
         }
         collectRoms(i.roms());
         return saved;

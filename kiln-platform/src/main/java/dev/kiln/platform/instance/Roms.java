@@ -24,14 +24,17 @@ final class Roms {
     /**
      * Checks {@code specs} and makes them ROMs: inline files built into the ROM store, images
      * resolved and pinned. {@code taken} holds the mount points already used (the volumes'), to
-     * which the ROMs' are added.
+     * which the ROMs' are added. Every ROM is built, and so added to {@code out}, only once all
+     * entries passed the checks that need no building; a failure after that leaves in
+     * {@code out} the inline ROMs stored so far, for the caller to collect.
      */
-    static List<InstanceRom> resolve(List<InstanceSpec.RomSpec> specs, RomSource source, Set<String> taken) throws IOException {
+    static List<InstanceRom> resolve(List<InstanceSpec.RomSpec> specs, RomSource source, Set<String> taken, List<InstanceRom> out)
+            throws IOException {
         if (specs.size() > MAX) throw new InstanceException(400, "roms", specs.size() + " ROMs; an instance has at most " + MAX);
         Set<String> names = new HashSet<>();
         List<String> generated = new ArrayList<>();
         for (InstanceSpec.RomSpec s : specs) if (s.name() != null) names.add(s.name());
-        List<InstanceRom> out = new ArrayList<>();
+        List<String> resolvedNames = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (int i = 0; i < specs.size(); i++) {
             InstanceSpec.RomSpec s = specs.get(i);
@@ -60,6 +63,11 @@ final class Roms {
                 if (problem != null) throw new InstanceException(400, f + ".at", f + ".at " + problem);
                 if (!taken.add(s.at())) throw new InstanceException(400, f + ".at", f + ".at " + s.at() + " is already used by another ROM or volume");
             }
+            resolvedNames.add(name);
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            InstanceSpec.RomSpec s = specs.get(i);
+            String f = "roms[" + i + "]", name = resolvedNames.get(i);
             if (s.image() != null) {
                 RomSource.Resolved r = source.resolveImage(f + ".image", s.image());
                 out.add(new InstanceRom(name, s.at(), r.pinned(), null, r.digest()));

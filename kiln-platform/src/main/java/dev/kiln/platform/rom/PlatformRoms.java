@@ -43,7 +43,7 @@ public final class PlatformRoms implements RomSource, RootfsComposer {
             byte[] data;
             if (f.encoding().equals("base64")) {
                 try {
-                    data = Base64.getMimeDecoder().decode(f.data());
+                    data = Base64.getDecoder().decode(f.data());
                 } catch (IllegalArgumentException e) {
                     throw new InstanceException(400, field + ".files[" + j + "].data", field + ".files[" + j + "].data is not valid base64: " + e.getMessage());
                 }
