@@ -95,7 +95,8 @@ public final class LinuxGuestKit {
             #!/bin/sh
             # kiln's init for a Linux guest (PID 1, busybox sh). The kernel hands it the application's
             # args (what follows "--" on its command line) and env; kiln.mount= stays in /proc/cmdline.
-            export PATH="${PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}"
+            # busybox sh sets PATH=/sbin:/usr/sbin:/bin:/usr/bin when the env has none; programs need it too.
+            export PATH
             mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs devtmpfs /dev
 
             # The code goes to isa-debug-exit (port 0xf4): QEMU exits with (code << 1) | 1.
@@ -106,6 +107,8 @@ public final class LinuxGuestKit {
             }
             fail() { echo "KILN-ERROR $*"; halt 125; }
 
+            # Probing a one-block ROM logs "unable to read RDB block 8": keep that off the application's console.
+            read -r level rest < /proc/sys/kernel/printk; echo 1 > /proc/sys/kernel/printk
             for m in /lib/kiln/modules/*.ko; do insmod "$m" || fail "insmod ${m##*/} failed"; done
 
             # 9p shares: kiln.mount=TAG:AT:ro|rw, written before anything quoted and before "--".
@@ -128,6 +131,7 @@ public final class LinuxGuestKit {
               [ $i -lt 100 ] || fail "$want virtio disks attached, $(ls /dev | grep -cx 'vd[a-z]*') appeared in 10 s"
               sleep 0.1; i=$((i + 1))
             done
+            echo "$level" > /proc/sys/kernel/printk
 
             [ $# -gt 0 ] || [ ! -x /app ] || set -- /app
             [ $# -gt 0 ] || fail "nothing to run: no args, and no executable /app"
