@@ -101,6 +101,35 @@ class LinuxGuestKitRootfsTest {
         assertThat(p.waitFor()).as(out).isZero();
     }
 
+    /**
+     * The init's kiln.mount loop, run by busybox on the host over a command line LinuxGuest
+     * wrote, with the mount replaced by a print: it finds exactly the mounts kiln put there, and
+     * nothing an env value or an argument spells like one.
+     */
+    @Test
+    void theMountLoopReadsKilnsMountsAndNothingTheUserWrote() throws Exception {
+        String cmdline = new LinuxGuest().commandLine(List.of("kiln.mount=arg:/a:rw", "x"),
+                Map.of("SPACED", "x kiln.mount=env:/e:rw y", "PLAIN", "kiln.mount=env2:/e2:rw"),
+                List.of(new Mount("vol1", "/data/sub", true), new Mount("vol0", "/data", false)));
+        String init = LinuxGuestKit.INIT;
+        String mount = "mkdir -p \"$at\" && mount -t 9p -o \"$o\" \"$tag\" \"$at\"";
+        assertThat(init).contains(mount, "for w in $(cat /proc/cmdline); do");
+        String loop = init.substring(init.indexOf("set -f\n"), init.indexOf("set +f\n"))
+                .replace("$(cat /proc/cmdline)", "$(cat \"$1\")").replace(mount, "echo \"MOUNT $tag $at $o\"");
+        Path script = tmp.resolve("loop.sh");
+        Files.writeString(script, "fail() { echo \"FAIL $*\"; }\n" + loop);
+        Path line = tmp.resolve("cmdline");
+        Files.writeString(line, cmdline + "\n");
+        Process p = new ProcessBuilder(kit.busybox().toString(), "sh", script.toString(), line.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out).isEqualTo("""
+                MOUNT vol0 /data trans=virtio,version=9p2000.L
+                MOUNT vol1 /data/sub trans=virtio,version=9p2000.L,ro
+                """);
+    }
+
     @Test
     void theRomLookupIsTwoLinesThatFindTheDiskBySerial() {
         String lookup = LinuxGuestKit.romLookup("cfg", "/mnt/cfg");
