@@ -61,7 +61,7 @@ public final class LinuxGuestKit {
      * needs SSE4.2, which not every emulated CPU offers.
      */
     public static final List<String> MODULES = List.of("virtio_pci", "virtio_blk", "virtio_net", "crc32c_generic",
-            "erofs", "9pnet_virtio", "9p");
+            "erofs", "ext4", "9pnet_virtio", "9p");
 
     /** Where the modules lie in the guest. */
     public static final String MODULE_DIR = "lib/kiln/modules";
@@ -113,19 +113,6 @@ public final class LinuxGuestKit {
             read -r level rest < /proc/sys/kernel/printk; echo 1 > /proc/sys/kernel/printk
             for m in /lib/kiln/modules/*.ko; do insmod "$m" || fail "insmod ${m##*/} failed"; done
 
-            # 9p shares: kiln.mount=TAG:AT:ro|rw, written before anything quoted and before "--".
-            set -f
-            for w in $(cat /proc/cmdline); do
-              case "$w" in
-                --|*\\"*) break ;;
-                kiln.mount=*)
-                  m=${w#kiln.mount=}; tag=${m%%:*}; at=${m#*:}; at=${at%:*}
-                  o=trans=virtio,version=9p2000.L; [ "${m##*:}" = ro ] && o=$o,ro
-                  mkdir -p "$at" && mount -t 9p -o "$o" "$tag" "$at" || fail "kiln.mount=$m: cannot mount 9p tag $tag at $at" ;;
-              esac
-            done
-            set +f
-
             # Disks appear after the driver's probe: wait for one /dev/vdX per virtio-blk PCI function.
             want=$(cat /sys/bus/pci/devices/*/uevent 2>/dev/null | grep -cxE 'PCI_ID=1AF4:(1001|1042)')
             i=0
@@ -134,6 +121,26 @@ public final class LinuxGuestKit {
               sleep 0.1; i=$((i + 1))
             done
             echo "$level" > /proc/sys/kernel/printk
+
+            # Mounts, parents first: kiln.mount=TAG:AT:ro|rw (9p) and kiln.disk=SERIAL:AT:ro|rw (an ext4
+            # block volume), written before anything quoted and before "--".
+            set -f
+            for w in $(cat /proc/cmdline); do
+              case "$w" in
+                --|*\\"*) break ;;
+                kiln.mount=*)
+                  m=${w#kiln.mount=}; tag=${m%%:*}; at=${m#*:}; at=${at%:*}
+                  o=trans=virtio,version=9p2000.L; [ "${m##*:}" = ro ] && o=$o,ro
+                  mkdir -p "$at" && mount -t 9p -o "$o" "$tag" "$at" || fail "kiln.mount=$m: cannot mount 9p tag $tag at $at" ;;
+                kiln.disk=*)
+                  m=${w#kiln.disk=}; serial=${m%%:*}; at=${m#*:}; at=${at%:*}; dev=
+                  for d in /sys/block/vd*; do [ "$(cat $d/serial)" = "$serial" ] && dev=/dev/${d##*/}; done
+                  o=rw; [ "${m##*:}" = ro ] && o=ro
+                  [ -n "$dev" ] && mkdir -p "$at" && mount -t ext4 -o "$o" "$dev" "$at" || fail "kiln.disk=$m: cannot mount disk $serial at $at" ;;
+              esac
+            done
+            set +f
+
 
             [ $# -gt 0 ] || [ ! -x /app ] || set -- /app
             [ $# -gt 0 ] || fail "nothing to run: no args, and no executable /app"
