@@ -175,7 +175,9 @@ public final class RomImages {
         // One pull per reference at a time; the others wait and then find it in the layout.
         synchronized (pulling.computeIfAbsent(n.tagged(), k -> new Object())) {
             if (find(n).isPresent()) return;
-            RegistryClient.Config config = RegistryClient.Config.defaults().withInsecure(insecure.contains(from.registry()));
+            // Fewer, quicker retries than the CLI's: a create waits on this, and an unreachable registry should fail it in about a second.
+            RegistryClient.Config config = RegistryClient.Config.defaults().withInsecure(insecure.contains(from.registry()))
+                    .withRetries(3, java.time.Duration.ofMillis(200));
             try (RegistryClient client = RegistryClient.create(config)) {
                 client.pull(from, layout, n.tagged());
             } catch (OciException e) {
