@@ -103,17 +103,24 @@ public record LaunchSpec(String id, Path runDir, Path kernel, Path initrd, Strin
     }
 
     /**
-     * A raw image attached read-only as a virtio-blk disk.
+     * A raw image attached as a virtio-blk disk.
      *
-     * @param serial what the guest reads as the disk's serial number, by which it finds the disk;
-     *               a guest keeps at most 20 bytes of it (VIRTIO_BLK_ID_BYTES)
+     * @param serial   what the guest reads as the disk's serial number, by which it finds the disk;
+     *                 a guest keeps at most 20 bytes of it (VIRTIO_BLK_ID_BYTES)
+     * @param readOnly true for ROMs; false for a block volume, which the guest writes (QEMU then
+     *                 holds a write lock on the image, so a second guest cannot attach it too)
      */
-    public record Disk(Path image, String serial) {
+    public record Disk(Path image, String serial, boolean readOnly) {
         public Disk {
             Objects.requireNonNull(image, "image");
             if (serial == null || !SERIAL.matcher(serial).matches()) {
                 throw new VmmException("disk serial \"" + serial + "\": 1-20 of A-Z a-z 0-9 . _ -");
             }
+        }
+
+        /** A read-only disk, as ROMs are attached. */
+        public Disk(Path image, String serial) {
+            this(image, serial, true);
         }
     }
 
