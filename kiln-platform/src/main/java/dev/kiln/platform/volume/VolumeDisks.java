@@ -63,8 +63,8 @@ public final class VolumeDisks {
     /** mke2fs 1.47 makes ext4 down to 128 KiB (no journal below 2 MiB); the API counts whole MiB. */
     public static final int MIN_SIZE_MB = 1;
     /**
-     * 1 TiB. The image is sparse, but mke2fs writes the journal at once (1 GiB at this size) and
-     * the host must be able to hold what guests write; past this, give a host path, not a volume.
+     * 1 TiB: the image is sparse (an empty one takes its 256 MiB journal on the host), but the host
+     * must be able to hold what guests write; past this, a host directory serves better.
      */
     public static final int MAX_SIZE_MB = 1 << 20;
 
@@ -151,7 +151,7 @@ public final class VolumeDisks {
                 if (v.enforcesSize()) {
                     Path image = work.resolve(IMAGE);
                     sparseFile(image, v.sizeBytes());
-                    mkfs(image, id, null);
+                    mkfs(image, id, sizeMb, null);
                 }
                 if (kind == Kind.NINE_P) {
                     Files.createDirectory(work.resolve(MOUNT), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
@@ -364,7 +364,7 @@ public final class VolumeDisks {
                 return imported;
             }
             if (!shared) umount(current, id);
-            Host.Result r = Host.run(mkfsArgs(work.resolve(IMAGE), id, staging));
+            Host.Result r = Host.run(mkfsArgs(work.resolve(IMAGE), id, v.sizeMb(), staging));
             if (r.status() != 0) {
                 if (r.err().contains("Could not allocate")) throw need.tooBig(v, empty, r);
                 throw new VolumeException(null, r.failure());
@@ -557,7 +557,7 @@ public final class VolumeDisks {
         try {
             Path image = work.resolve(IMAGE), at = Files.createDirectory(work.resolve(MOUNT));
             sparseFile(image, 1 << 20);
-            mkfs(image, UUID.randomUUID(), null);
+            mkfs(image, UUID.randomUUID(), 1, null);
             Host.Result r = Host.run(List.of("mount", "-t", "ext4", "-o", "loop,ro," + SHARE_OPTIONS, image.toString(), at.toString()));
             if (r.status() != 0) return r.failure();
             umount(at, null);
@@ -576,8 +576,8 @@ public final class VolumeDisks {
         }
     }
 
-    private static void mkfs(Path image, UUID id, Path from) throws IOException {
-        Host.check(mkfsArgs(image, id, from));
+    private static void mkfs(Path image, UUID id, int sizeMb, Path from) throws IOException {
+        Host.check(mkfsArgs(image, id, sizeMb, from));
     }
 
     /**
@@ -586,9 +586,13 @@ public final class VolumeDisks {
      * directory is 0755 0:0 whoever runs this: root (a root QEMU serving 9p, a guest's root)
      * writes there, as on any fresh ext4, and mke2fs -d never copies the staging root's mode.
      */
-    private static List<String> mkfsArgs(Path image, UUID id, Path from) {
+    private static List<String> mkfsArgs(Path image, UUID id, int sizeMb, Path from) {
         List<String> a = new ArrayList<>(List.of("mke2fs", "-q", "-F", "-t", "ext4", "-m", "0", "-U", id.toString(),
                 "-E", "root_owner=0:0"));
+        // mke2fs sizes the journal for throughput: 4 MiB of a 32 MiB volume, 1 GiB of a large
+        // one, all written at once. A volume's size is its users' promise, so from 8 MiB on the
+        // journal is 1/64 of it, 1 to 256 MiB; below, mke2fs's own (1 MiB, none at 1 MiB) stays.
+        if (sizeMb >= 8) a.addAll(List.of("-J", "size=" + Math.clamp(sizeMb / 64, 1, 256)));
         if (from != null) a.addAll(List.of("-d", from.toString()));
         a.add(image.toString());
         return a;
@@ -597,31 +601,31 @@ public final class VolumeDisks {
     /** An empty ext4 of the volume's size at {@code at}, and what its superblock says about room. */
     private static Superblock emptyFilesystem(Volume v, Path at) throws IOException {
         sparseFile(at, v.sizeBytes());
-        mkfs(at, v.id(), null);
+        mkfs(at, v.id(), v.sizeMb(), null);
         return Superblock.of(at);
     }
 
-    /** The figures of dumpe2fs -h this class needs. */
-    record Superblock(long blockSize, long freeBlocks, long freeInodes) {
-        private static final Pattern FIELD = Pattern.compile("^(Block size|Free blocks|Free inodes):\\s+(\\d+)\\s*$", Pattern.MULTILINE);
+    /** Room in an unmounted image, from its superblock (dumpe2fs -h), which the kernel brings up to date at unmount. */
+    record Superblock(long blockSize, long blockCount, long freeBlocks, long freeInodes) {
+        private static final Pattern FIELD = Pattern.compile("^(Block size|Block count|Free blocks|Free inodes):\\s+(\\d+)\\s*$", Pattern.MULTILINE);
 
+        /**
+         * What files can take once mounted: ext4 holds back 2% of the blocks, at most 4096, for
+         * its own metadata (s_resv_clusters), and statvfs leaves them out too.
+         */
         long freeBytes() {
-            return freeBlocks * blockSize;
+            return Math.max(0, freeBlocks - Math.min(blockCount / 50, 4096)) * blockSize;
         }
 
         static Superblock of(Path image) throws IOException {
             String out = Host.check(List.of("dumpe2fs", "-h", image.toString()));
-            long bs = -1, fb = -1, fi = -1;
-            for (Matcher m = FIELD.matcher(out); m.find(); ) {
-                long n = Long.parseLong(m.group(2));
-                switch (m.group(1)) {
-                    case "Block size" -> bs = n;
-                    case "Free blocks" -> fb = n;
-                    default -> fi = n;
-                }
+            long[] f = {-1, -1, -1, -1};
+            List<String> names = List.of("Block size", "Block count", "Free blocks", "Free inodes");
+            for (Matcher m = FIELD.matcher(out); m.find(); ) f[names.indexOf(m.group(1))] = Long.parseLong(m.group(2));
+            for (int i = 0; i < f.length; i++) {
+                if (f[i] < 0) throw new VolumeException(null, "dumpe2fs -h " + image + ": no \"" + names.get(i) + "\" in its output");
             }
-            if (bs < 0 || fb < 0 || fi < 0) throw new VolumeException(null, "dumpe2fs -h " + image + ": no block size, free blocks or free inodes in its output");
-            return new Superblock(bs, fb, fi);
+            return new Superblock(f[0], f[1], f[2], f[3]);
         }
     }
 
