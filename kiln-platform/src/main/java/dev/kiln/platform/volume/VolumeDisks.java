@@ -325,7 +325,12 @@ public final class VolumeDisks {
         synchronized (lock(id)) {
             Volume v = require(id);
             if (!Files.exists(source)) throw new VolumeException("source", source + ": no such file or directory");
-            Source laid = Files.isDirectory(source) ? Source.directory(source) : Source.image(source);
+            boolean directory = Files.isDirectory(source);
+            if (!directory && (!Files.isRegularFile(source) || ImageFormat.detect(source).isEmpty())) {
+                throw new VolumeException("source", source + ": neither a directory nor a cpio, tar or EROFS image"
+                        + " (plain, gzip, zstd or xz)");
+            }
+            Source laid = directory ? Source.directory(source) : Source.image(source);
             Path work = workDirectory(id + "-import-");
             try {
                 Imported done = rebuild(v, laid, work);
@@ -352,7 +357,8 @@ public final class VolumeDisks {
             Need need;
             List<String> warnings;
             try (Tree tree = ImageBuild.builder().source(Source.directory(current)).source(laid).owners(Ownership.KEEP)
-                    .mtime(MtimePolicy.KEEP).temporaryDirectory(work).build().tree()) {
+                    // The format only satisfies the builder: the tree is extracted, not written.
+                    .mtime(MtimePolicy.KEEP).format(ImageFormat.TAR).temporaryDirectory(work).build().tree()) {
                 need = Need.of(tree, empty == null ? 4096 : empty.blockSize());
                 if (empty != null) need.check(v, empty);
                 warnings = new Extractor(Extractor.runningAsRoot()).extract(tree, staging);
