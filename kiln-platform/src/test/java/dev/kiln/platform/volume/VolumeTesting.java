@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -61,20 +62,33 @@ final class VolumeTesting {
         return Host.run(List.of("e2fsck", "-fn", image.toString()));
     }
 
-    /** Writes random data to {@code file} until the write fails; returns the bytes written and the failure. */
+    /**
+     * Writes random data to {@code file} until the write fails, in ever smaller pieces (64 KiB, then
+     * 4 KiB, then 512 bytes) so that the filesystem is left with less than a block free; returns
+     * the bytes written and the last failure.
+     */
     static Filled fill(Path file) {
         byte[] chunk = new byte[64 * 1024];
         new Random(1).nextBytes(chunk);
         long written = 0;
-        try (OutputStream out = Files.newOutputStream(file)) {
-            while (true) {
-                out.write(chunk);
-                written += chunk.length;
-                if (written > 1L << 34) throw new AssertionError("16 GiB written and no end: the size is not enforced");
+        IOException last = null;
+        for (int piece : new int[] {64 * 1024, 4096, 512}) {
+            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                while (true) {
+                    out.write(chunk, 0, piece);
+                    written += piece;
+                    if (written > 1L << 34) throw new AssertionError("16 GiB written and no end: the size is not enforced");
+                }
+            } catch (IOException e) {
+                last = e;
             }
-        } catch (IOException e) {
-            return new Filled(written, e);
+            try {
+                written = Files.size(file);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
+        return new Filled(written, last);
     }
 
     record Filled(long bytes, IOException failure) {}
