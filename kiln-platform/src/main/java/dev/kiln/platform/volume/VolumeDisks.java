@@ -290,6 +290,7 @@ public final class VolumeDisks {
                     synchronized (lock(id.get())) {
                         removeVolumeDirectory(p, id.get());
                     }
+                    locks.remove(id.get());
                     removed.add(id.get());
                 } else if (old.isPresent() && keep.contains(old.get()) && !Files.exists(dir(old.get()), LinkOption.NOFOLLOW_LINKS)) {
                     // An import of a plain-directory volume stopped between its two renames: the

@@ -85,7 +85,9 @@ class VolumeDisksTest {
         assertThat(Files.readString(disks.share(id).resolve("note.txt"))).isEqualTo("kept");
 
         // As after a kill -9 of kiln serve: a new instance on the same directory, the mount still there.
+        long t0 = System.nanoTime();
         VolumeDisks restarted = VolumeDisks.open(dir);
+        System.out.printf("open (with its trial mount): %.1f ms%n", (System.nanoTime() - t0) / 1e6);
         VolumeDisks.Collected c = restarted.collect(Set.of(id));
         assertThat(c.volumes()).isEmpty();
         assertThat(c.failures()).isEmpty();

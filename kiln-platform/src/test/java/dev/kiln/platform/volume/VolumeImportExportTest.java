@@ -129,6 +129,20 @@ class VolumeImportExportTest {
     }
 
     @Test
+    void anImportIntoAReleasedVolumeLeavesItReleased() throws Exception {
+        UUID id = UUID.randomUUID();
+        disks.create(id, 8, Kind.NINE_P);
+        Files.writeString(disks.share(id).resolve("a.txt"), "a");
+        disks.release(id);
+        disks.importFrom(id, sampleAs("tar.gz"));
+        Path mnt = dir.resolve(id + "/mnt");
+        assertThat(mountsAt(mnt)).isZero();
+        assertThat(Files.readString(disks.share(id).resolve("a.txt"))).isEqualTo("a");
+        assertThat(Files.readString(mnt.resolve("etc/app/config.json"))).isEqualTo("{\"name\":\"probe\"}\n");
+        assertNothingLeftOver(dir);
+    }
+
+    @Test
     void anImportTooLargeForTheVolumeSaysHowMuchItNeedsAndChangesNothing() throws Exception {
         UUID id = UUID.randomUUID();
         disks.create(id, 4, Kind.NINE_P);
