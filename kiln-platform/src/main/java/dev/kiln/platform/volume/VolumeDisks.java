@@ -238,21 +238,21 @@ public final class VolumeDisks {
      * a fresh volume shows some use. A mounted volume answers from the filesystem (statvfs), an
      * unmounted image from its superblock (dumpe2fs), which for a block volume in use is what the
      * guest last wrote there. A plain-directory volume reports its files and the host's free space.
+     * Takes no lock, so a listing never waits for an import: during one it sees the old image or
+     * the new.
      */
     public Usage usage(UUID id) throws IOException {
-        synchronized (lock(id)) {
-            Volume v = require(id);
-            Path mnt = dir(id).resolve(MOUNT);
-            if (!v.enforcesSize()) {
-                long files;
-                try (Stream<Path> s = Files.walk(mnt)) {
-                    files = s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(VolumeDisks::sizeOf).sum();
-                }
-                return new Usage(v.sizeBytes(), files, Files.getFileStore(mnt).getUsableSpace());
+        Volume v = require(id);
+        Path mnt = dir(id).resolve(MOUNT);
+        if (!v.enforcesSize()) {
+            long files;
+            try (Stream<Path> s = Files.walk(mnt)) {
+                files = s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(VolumeDisks::sizeOf).sum();
             }
-            long free = v.kind() == Kind.NINE_P && mounted(v) ? Files.getFileStore(mnt).getUsableSpace() : Superblock.of(image(id)).freeBytes();
-            return new Usage(v.sizeBytes(), Math.max(0, v.sizeBytes() - free), free);
+            return new Usage(v.sizeBytes(), files, Files.getFileStore(mnt).getUsableSpace());
         }
+        long free = v.kind() == Kind.NINE_P && mounted(v) ? Files.getFileStore(mnt).getUsableSpace() : Superblock.of(image(id)).freeBytes();
+        return new Usage(v.sizeBytes(), Math.max(0, v.sizeBytes() - free), free);
     }
 
     /**
