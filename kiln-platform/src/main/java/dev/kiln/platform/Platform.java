@@ -138,6 +138,7 @@ public record Platform(Path data, Store store, ImageCatalog images, InstanceServ
     public void close() {
         api.close();
         runtime.close(leaveRunning);
+        if (!leaveRunning) instances.volumes().releaseShares();
         store.close();
     }
 }

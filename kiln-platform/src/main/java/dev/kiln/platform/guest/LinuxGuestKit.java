@@ -134,7 +134,7 @@ public final class LinuxGuestKit {
                   mkdir -p "$at" && mount -t 9p -o "$o" "$tag" "$at" || fail "kiln.mount=$m: cannot mount 9p tag $tag at $at" ;;
                 kiln.disk=*)
                   m=${w#kiln.disk=}; serial=${m%%:*}; at=${m#*:}; at=${at%:*}; dev=
-                  for d in /sys/block/vd*; do [ "$(cat $d/serial)" = "$serial" ] && dev=/dev/${d##*/}; done
+                  set +f; for d in /sys/block/vd*; do [ "$(cat $d/serial)" = "$serial" ] && dev=/dev/${d##*/}; done; set -f
                   o=rw; [ "${m##*:}" = ro ] && o=ro
                   [ -n "$dev" ] && mkdir -p "$at" && mount -t ext4 -o "$o" "$dev" "$at" || fail "kiln.disk=$m: cannot mount disk $serial at $at" ;;
               esac

@@ -59,6 +59,14 @@ public final class DiskBacking implements VolumeBacking {
     }
 
     @Override
+    public void release(UUID id) throws IOException {
+        mapped(() -> {
+            disks.release(id);
+            return null;
+        });
+    }
+
+    @Override
     public void collect(Set<UUID> keep) throws IOException {
         mapped(() -> disks.collect(keep));
     }

@@ -21,6 +21,9 @@ public interface VolumeBacking {
 
     void delete(UUID id) throws IOException;
 
+    /** Unmounts a 9p volume's host side (nothing for one that is not mounted). */
+    void release(UUID id) throws IOException;
+
     /** Removes every volume's data but {@code keep}'s (after a crash between a disk and its row). */
     void collect(Set<UUID> keep) throws IOException;
 

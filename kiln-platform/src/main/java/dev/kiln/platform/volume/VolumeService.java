@@ -378,6 +378,21 @@ public final class VolumeService {
         return keep.size();
     }
 
+    /**
+     * At a shutdown that stops the guests: unmounts the host side of every 9p volume, so that a
+     * stopped platform leaves no mount or loop device behind (the next start mounts on demand).
+     */
+    public void releaseShares() {
+        for (Volume v : store.volumes(0, 0)) {
+            if (v.hostPath() != null || v.blockDevice()) continue;
+            try {
+                backing.release(v.uuid());
+            } catch (IOException | RuntimeException e) {
+                // still in use (an export, a guest left running): the next start finds the mount and reuses it
+            }
+        }
+    }
+
     static String shorten(String s) {
         return s.length() > 80 ? s.substring(0, 80) + "…" : s;
     }

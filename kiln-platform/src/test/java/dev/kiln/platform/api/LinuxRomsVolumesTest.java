@@ -67,10 +67,12 @@ class LinuxRomsVolumesTest {
             assertThat(vols).hasSize(2);
 
             // The writes, from the host: the 9p volume's share, and the block volume exported.
-            String dataUuid = vols.get(0).get("uuid").asString();
+            JsonNode dataVol = vols.get(0).get("name").asString().equals("data") ? vols.get(0) : vols.get(1);
+            JsonNode blkVol = dataVol == vols.get(0) ? vols.get(1) : vols.get(0);
+            String dataUuid = dataVol.get("uuid").asString();
             Path share = p.instances().volumes().backing().share(java.util.UUID.fromString(dataUuid));
             assertThat(java.nio.file.Files.readString(share.resolve("log"))).isEqualTo("from-linux\n");
-            String blkUuid = vols.get(1).get("uuid").asString();
+            String blkUuid = blkVol.get("uuid").asString();
             InstancesApiTest.Reply ex = call(p, "PUT", "/v1/volumes/" + blkUuid + "/export", "{\"output\":\"" + tmp.resolve("blk.tar") + "\"}");
             assertThat(ex.status()).as(ex.body().toString()).isEqualTo(200);
             try (Tree t = Images.read(tmp.resolve("blk.tar"), tmp)) {
