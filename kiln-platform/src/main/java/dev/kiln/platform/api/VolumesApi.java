@@ -251,15 +251,26 @@ final class VolumesApi {
         res.send(env.render());
     }
 
+    /** {@code [{uuid|name, prop, op, value}]} or, by uuid, {@code {prop, op, value}}: size_mb grows a volume. */
     private void patch(ServerRequest req, ServerResponse res, long started, String uuid) throws IOException {
         List<Requests.Target> targets = targets(req, uuid, "change");
         Envelope env = new Envelope("volumes", started);
         for (Requests.Target t : targets) {
-            String prop = Requests.optString(t.options(), "prop", "");
+            JsonNode o = t.options();
+            String prop = Requests.optString(o, "prop", ""), op = Requests.optString(o, "op", "");
             if (prop == null) throw ApiException.badRequest("prop", "prop: required");
-            // Nothing of a volume can change yet; say so for each property the API knows.
-            throw ApiException.badRequest("prop", "prop '" + prop + "': kiln serve cannot change a volume's "
-                    + (Set.of("size_mb", "tags", "quota_policy", "delete_lock").contains(prop) ? prop + " yet" : "'" + prop + "'"));
+            if (op == null) throw ApiException.badRequest("op", "op: required (set)");
+            Object value = Envelope.JSON.treeToValue(o.get("value") == null ? Envelope.JSON.nullNode() : o.get("value"), Object.class);
+            try {
+                Volume after = volumes.patch(volumes.find(t.uuid(), t.name()), prop, op, value);
+                ObjectNode item = env.ok();
+                item.put("uuid", after.uuid().toString());
+                item.put("name", after.name());
+                item.put("size_mb", after.sizeMb());
+            } catch (InstanceException ex) {
+                if (ex.status() == 400) throw ex;
+                ApiServer.notFound(env, ex, t);
+            }
         }
         res.send(env.render());
     }

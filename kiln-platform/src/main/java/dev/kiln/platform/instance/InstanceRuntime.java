@@ -148,6 +148,10 @@ public final class InstanceRuntime implements AutoCloseable {
         List<LaunchSpec.Share> shares = new ArrayList<>();
         int k = 0;
         for (Volume v : service.volumes().attachedTo(i.uuid())) {
+            if (v.state() != dev.kiln.platform.volume.VolumeState.AVAILABLE) {
+                throw new InstanceException(409, "volumes", "instance '" + i.name() + "': volume '" + v.name() + "' is " + v.state().wire()
+                        + " (an import, export or resize runs); start it when that is done");
+            }
             String tag = "kvol" + k++;
             if (v.blockDevice()) {
                 disks.add(new LaunchSpec.Disk(service.volumes().backing().disk(v.uuid()), tag, v.readonly()));

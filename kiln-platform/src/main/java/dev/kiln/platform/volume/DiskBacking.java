@@ -59,6 +59,11 @@ public final class DiskBacking implements VolumeBacking {
     }
 
     @Override
+    public void resize(UUID id, int sizeMb) throws IOException {
+        mapped(() -> disks.resize(id, sizeMb));
+    }
+
+    @Override
     public void release(UUID id) throws IOException {
         mapped(() -> {
             disks.release(id);

@@ -47,6 +47,10 @@ public record Volume(UUID uuid, String name, Instant createdAt, long createdSeq,
         return new Volume(uuid, name, createdAt, createdSeq, sizeMb, filesystem, state, persistent, hostPath, attachedTo, at, readonly, true, version);
     }
 
+    public Volume withSize(int mb) {
+        return new Volume(uuid, name, createdAt, createdSeq, mb, filesystem, state, persistent, hostPath, attachedTo, at, readonly, detachPending, version);
+    }
+
     public Volume withVersion(long v) {
         return new Volume(uuid, name, createdAt, createdSeq, sizeMb, filesystem, state, persistent, hostPath, attachedTo, at, readonly, detachPending, v);
     }

@@ -21,6 +21,9 @@ public interface VolumeBacking {
 
     void delete(UUID id) throws IOException;
 
+    /** Grows a volume to {@code sizeMb} (no guest uses it). */
+    void resize(UUID id, int sizeMb) throws IOException;
+
     /** Unmounts a 9p volume's host side (nothing for one that is not mounted). */
     void release(UUID id) throws IOException;
 

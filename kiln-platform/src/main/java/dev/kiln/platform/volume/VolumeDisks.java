@@ -222,6 +222,40 @@ public final class VolumeDisks {
         }
     }
 
+    /**
+     * Grows volume {@code id} to {@code sizeMb}: the image is extended (sparse) and its filesystem
+     * grown into the new space by resize2fs, after e2fsck, with the share unmounted meanwhile and
+     * mounted again after. The caller guarantees no guest uses the volume. Shrinking is refused:
+     * it could only fail or lose data once the volume is fuller than the new size.
+     */
+    public VolumeDisk resize(UUID id, int sizeMb) throws IOException {
+        synchronized (lock(id)) {
+            VolumeDisk v = require(id);
+            if (sizeMb < v.sizeMb()) {
+                throw new VolumeException("size_mb", "size_mb " + sizeMb + ": volume " + id + " has " + v.sizeMb() + " MiB, and a volume only grows");
+            }
+            if (sizeMb > MAX_SIZE_MB) throw new VolumeException("size_mb", "size_mb " + sizeMb + ": at most " + MAX_SIZE_MB + " MiB (1 TiB)");
+            if (sizeMb == v.sizeMb()) return v;
+            VolumeDisk grown = new VolumeDisk(id, v.kind(), sizeMb, v.enforcesSize());
+            if (v.enforcesSize()) {
+                Path mnt = dir(id).resolve(MOUNT);
+                boolean shared = v.kind() == Kind.NINE_P && mounted(v);
+                if (shared) umount(mnt, id);
+                try {
+                    fsck(v);
+                    sparseFile(image(id), grown.sizeBytes());
+                    Host.check(List.of("resize2fs", image(id).toString()));
+                } finally {
+                    if (shared) mount(image(id), mnt, SHARE_OPTIONS);
+                }
+            }
+            Path tmp = dir(id).resolve(DESCRIPTION + ".new");
+            grown.write(tmp);
+            Files.move(tmp, dir(id).resolve(DESCRIPTION), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return grown;
+        }
+    }
+
     /** Unmounts and removes volume {@code id} and its data; false when there was none. */
     public boolean delete(UUID id) throws IOException {
         synchronized (lock(id)) {

@@ -212,6 +212,32 @@ public final class VolumeService {
         if (v.hostPath() == null) backing.delete(v.uuid());
     }
 
+    /**
+     * Changes one property ({@code PATCH}): {@code size_mb} with op {@code set} grows a volume that
+     * no running guest has mounted. Other properties of the API (tags, quota_policy, delete_lock)
+     * are refused by name.
+     */
+    public Volume patch(Volume v, String prop, String op, Object value) throws IOException {
+        if (!prop.equals("size_mb")) {
+            throw new InstanceException(400, "prop", "prop '" + shorten(prop) + "': kiln serve changes a volume's size_mb only");
+        }
+        if (!op.equals("set") || !(value instanceof Integer mb)) throw new InstanceException(400, "value", "size_mb: op set with an integer value");
+        if (v.hostPath() != null) throw new InstanceException(400, "prop", "volume '" + v.name() + "' is the host directory " + v.hostPath() + ": it has no size");
+        if (mb < v.sizeMb()) {
+            throw new InstanceException(400, "value", "size_mb " + mb + ": volume '" + v.name() + "' has " + v.sizeMb() + " MiB, and a volume only grows");
+        }
+        if (mb > MAX_MB) throw new InstanceException(400, "value", "size_mb " + mb + ": at most " + MAX_MB);
+        if (mb == v.sizeMb()) return v;
+        Volume busy = claim(v, "resize");
+        try {
+            backing.resize(v.uuid(), mb);
+            return saved(reread(busy).withSize(mb).withState(VolumeState.AVAILABLE));
+        } catch (IOException | RuntimeException e) {
+            saved(reread(busy).withState(VolumeState.AVAILABLE));
+            throw e;
+        }
+    }
+
     // ---- with instances ----
 
     /**

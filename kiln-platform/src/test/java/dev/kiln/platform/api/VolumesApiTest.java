@@ -177,4 +177,25 @@ class VolumesApiTest {
             assertThat(c).contains("ERR write=/ro/x=1 errno=30").contains("ERR append=/ro/y=2 errno=30").contains("ERR mkdir=/ro/z errno=30");
         }
     }
+
+    @Test
+    void aPatchOfSizeMbGrowsAVolumeKeepingItsDataAndNeverShrinksIt() throws Exception {
+        try (Platform p = platform()) {
+            JsonNode v = ok(call(p, "POST", "/v1/volumes", "{\"name\":\"grow\",\"size_mb\":8}")).get("volumes").get(0);
+            java.util.UUID id = java.util.UUID.fromString(v.get("uuid").asString());
+            var backing = p.instances().volumes().backing();
+            java.nio.file.Files.writeString(backing.share(id).resolve("kept"), "data");
+            long before = backing.freeBytes(id);
+            ok(call(p, "PATCH", "/v1/volumes", "[{\"name\":\"grow\",\"prop\":\"size_mb\",\"op\":\"set\",\"value\":32}]"));
+            assertThat(volume(p, "grow").get("size_mb").asInt()).isEqualTo(32);
+            assertThat(java.nio.file.Files.readString(backing.share(id).resolve("kept"))).isEqualTo("data");
+            if (backing.enforcesSize()) assertThat(backing.freeBytes(id)).isGreaterThan(before + (20L << 20));
+            InstancesApiTest.Reply shrink = call(p, "PATCH", "/v1/volumes/" + id, "{\"prop\":\"size_mb\",\"op\":\"set\",\"value\":16}");
+            assertThat(shrink.status()).isEqualTo(400);
+            assertThat(shrink.body().get("message").asString()).contains("only grows");
+            InstancesApiTest.Reply tags = call(p, "PATCH", "/v1/volumes/" + id, "{\"prop\":\"tags\",\"op\":\"set\",\"value\":[]}");
+            assertThat(tags.status()).isEqualTo(400);
+            assertThat(tags.body().get("errors").get(0).get("field").asString()).isEqualTo("prop");
+        }
+    }
 }
