@@ -190,89 +190,74 @@ final class VolumesApi {
         return t;
     }
 
-    private void attach(ServerRequest req, ServerResponse res, long started, String uuid) throws IOException {
-        List<Requests.Target> targets = targets(req, uuid, "attach");
+    /** One volume operation of a bulk or by-uuid request: fills the item it is given. */
+    @FunctionalInterface
+    private interface ItemOp {
+        void apply(Volume v, JsonNode options, ObjectNode item) throws IOException;
+    }
+
+    /**
+     * Runs {@code op} on each volume the request names, one item each: an unknown volume or a
+     * refused change is that item's error, and a 400 fails the request when it names one volume.
+     */
+    private void each(ServerRequest req, ServerResponse res, long started, String uuid, String what, ItemOp op) throws IOException {
+        List<Requests.Target> targets = targets(req, uuid, what);
         Envelope env = new Envelope("volumes", started);
         for (Requests.Target t : targets) {
-            JsonNode o = t.options();
             try {
                 Volume v = volumes.find(t.uuid(), t.name());
-                Instance i = instance(o.get("attach_to"), "attach_to");
-                String at = Requests.optString(o, "at", "");
-                Boolean ro = Requests.optBool(o, "readonly", "");
-                String guest = instances.images().resolve(i.image()).guest();
-                Volume after = volumes.attach(v, i, at, ro != null && ro, guest, new HashSet<>());
-                ObjectNode item = env.ok();
-                item.put("uuid", after.uuid().toString());
-                item.put("name", after.name());
+                ObjectNode item = Envelope.JSON.createObjectNode();
+                op.apply(v, t.options() == null ? Envelope.JSON.createObjectNode() : t.options(), item);
+                env.ok().setAll(item);
             } catch (InstanceException ex) {
                 if (ex.status() == 400 && targets.size() == 1) throw ex;
                 ApiServer.notFound(env, ex, t);
             }
         }
         res.send(env.render());
+    }
+
+    private static void named(ObjectNode item, Volume v) {
+        item.put("uuid", v.uuid().toString());
+        item.put("name", v.name());
+    }
+
+    private void attach(ServerRequest req, ServerResponse res, long started, String uuid) throws IOException {
+        each(req, res, started, uuid, "attach", (v, o, item) -> {
+            Instance i = instance(o.get("attach_to"), "attach_to");
+            Boolean ro = Requests.optBool(o, "readonly", "");
+            String guest = instances.images().resolve(i.image()).guest();
+            named(item, volumes.attach(v, i, Requests.optString(o, "at", ""), ro != null && ro, guest, new HashSet<>()));
+        });
     }
 
     private void detach(ServerRequest req, ServerResponse res, long started, String uuid) throws IOException {
-        List<Requests.Target> targets = targets(req, uuid, "detach");
-        Envelope env = new Envelope("volumes", started);
-        for (Requests.Target t : targets) {
-            try {
-                Volume v = volumes.find(t.uuid(), t.name());
-                JsonNode from = t.options() == null ? null : t.options().get("from");
-                Volume after = volumes.detach(v, from == null || from.isNull() ? null : instance(from, "from"));
-                ObjectNode item = env.ok();
-                item.put("uuid", after.uuid().toString());
-                item.put("name", after.name());
-                if (after.detachPending()) item.put("message", "detach deferred until instance stops");
-            } catch (InstanceException ex) {
-                if (ex.status() == 400 && targets.size() == 1) throw ex;
-                ApiServer.notFound(env, ex, t);
-            }
-        }
-        res.send(env.render());
+        each(req, res, started, uuid, "detach", (v, o, item) -> {
+            JsonNode from = o.get("from");
+            Volume after = volumes.detach(v, from == null || from.isNull() ? null : instance(from, "from"));
+            named(item, after);
+            if (after.detachPending()) item.put("message", "detach deferred until instance stops");
+        });
     }
 
     private void delete(ServerRequest req, ServerResponse res, long started, String uuid) throws IOException {
-        List<Requests.Target> targets = targets(req, uuid, "delete");
-        Envelope env = new Envelope("volumes", started);
-        for (Requests.Target t : targets) {
-            try {
-                Volume v = volumes.find(t.uuid(), t.name());
-                volumes.delete(v);
-                ObjectNode item = env.ok();
-                item.put("uuid", v.uuid().toString());
-                item.put("name", v.name());
-            } catch (InstanceException ex) {
-                if (ex.status() == 400 && targets.size() == 1) throw ex;
-                ApiServer.notFound(env, ex, t);
-            }
-        }
-        res.send(env.render());
+        each(req, res, started, uuid, "delete", (v, o, item) -> {
+            volumes.delete(v);
+            named(item, v);
+        });
     }
 
     /** {@code [{uuid|name, prop, op, value}]} or, by uuid, {@code {prop, op, value}}: size_mb grows a volume. */
     private void patch(ServerRequest req, ServerResponse res, long started, String uuid) throws IOException {
-        List<Requests.Target> targets = targets(req, uuid, "change");
-        Envelope env = new Envelope("volumes", started);
-        for (Requests.Target t : targets) {
-            JsonNode o = t.options();
+        each(req, res, started, uuid, "change", (v, o, item) -> {
             String prop = Requests.optString(o, "prop", ""), op = Requests.optString(o, "op", "");
             if (prop == null) throw ApiException.badRequest("prop", "prop: required");
             if (op == null) throw ApiException.badRequest("op", "op: required (set)");
             Object value = Envelope.JSON.treeToValue(o.get("value") == null ? Envelope.JSON.nullNode() : o.get("value"), Object.class);
-            try {
-                Volume after = volumes.patch(volumes.find(t.uuid(), t.name()), prop, op, value);
-                ObjectNode item = env.ok();
-                item.put("uuid", after.uuid().toString());
-                item.put("name", after.name());
-                item.put("size_mb", after.sizeMb());
-            } catch (InstanceException ex) {
-                if (ex.status() == 400) throw ex;
-                ApiServer.notFound(env, ex, t);
-            }
-        }
-        res.send(env.render());
+            Volume after = volumes.patch(v, prop, op, value);
+            named(item, after);
+            item.put("size_mb", after.sizeMb());
+        });
     }
 
     /** kiln's extension: fills a volume from a host directory or image file ({@code {"source": PATH}}). */

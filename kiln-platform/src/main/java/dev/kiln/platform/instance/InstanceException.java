@@ -29,4 +29,24 @@ public class InstanceException extends KilnException {
     public int code() {
         return status == 404 ? 8 : status;
     }
+
+    /**
+     * What a request names by {@code uuid} or {@code name} (exactly one of them): looked up with
+     * {@code byUuid} or {@code byName}; 400 for neither, both or a malformed uuid, 404 naming
+     * {@code what} ("instance", "volume") when there is none.
+     */
+    public static <T> T lookup(String uuid, String name, String what, java.util.function.Function<java.util.UUID, java.util.Optional<T>> byUuid,
+                               java.util.function.Function<String, java.util.Optional<T>> byName) {
+        if ((uuid == null) == (name == null)) throw new InstanceException(400, "uuid", "give either a uuid or a name");
+        if (uuid != null) {
+            java.util.UUID u;
+            try {
+                u = java.util.UUID.fromString(uuid);
+            } catch (IllegalArgumentException e) {
+                throw new InstanceException(400, "uuid", "Invalid uuid '" + InstanceService.shorten(uuid) + "'");
+            }
+            return byUuid.apply(u).orElseThrow(() -> new InstanceException(404, "uuid", "No " + what + " with UUID '" + u + "'"));
+        }
+        return byName.apply(name).orElseThrow(() -> new InstanceException(404, "name", "No " + what + " with name '" + InstanceService.shorten(name) + "'"));
+    }
 }

@@ -149,17 +149,7 @@ public final class InstanceService {
 
     /** The instance a request names by uuid or name (exactly one of them); 404 when unknown. */
     public Instance find(String uuid, String name) {
-        if ((uuid == null) == (name == null)) throw new InstanceException(400, "uuid", "give either a uuid or a name");
-        if (uuid != null) {
-            UUID u;
-            try {
-                u = UUID.fromString(uuid);
-            } catch (IllegalArgumentException e) {
-                throw new InstanceException(400, "uuid", "Invalid uuid '" + shorten(uuid) + "'");
-            }
-            return store.byUuid(u).orElseThrow(() -> new InstanceException(404, "uuid", "No instance with UUID '" + u + "'"));
-        }
-        return store.byName(name).orElseThrow(() -> new InstanceException(404, "name", "No instance with name '" + shorten(name) + "'"));
+        return InstanceException.lookup(uuid, name, "instance", store::byUuid, store::byName);
     }
 
     public List<Instance> list(long afterSeq, int limit) {

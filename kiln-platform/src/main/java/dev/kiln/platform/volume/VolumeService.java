@@ -104,18 +104,9 @@ public final class VolumeService {
     /** Sizes a volume may have (see VolumeDisks). */
     public static final int MIN_MB = VolumeDisks.MIN_SIZE_MB, MAX_MB = VolumeDisks.MAX_SIZE_MB;
 
+    /** The volume a request names by uuid or name (exactly one of them); 404 when unknown. */
     public Volume find(String uuid, String name) {
-        if ((uuid == null) == (name == null)) throw new InstanceException(400, "uuid", "give either a uuid or a name");
-        if (uuid != null) {
-            UUID u;
-            try {
-                u = UUID.fromString(uuid);
-            } catch (IllegalArgumentException e) {
-                throw new InstanceException(400, "uuid", "Invalid uuid '" + shorten(uuid) + "'");
-            }
-            return store.volume(u).orElseThrow(() -> new InstanceException(404, "uuid", "No volume with UUID '" + u + "'"));
-        }
-        return store.volumeByName(name).orElseThrow(() -> new InstanceException(404, "name", "No volume with name '" + shorten(name) + "'"));
+        return InstanceException.lookup(uuid, name, "volume", store::volume, store::volumeByName);
     }
 
     public List<Volume> list(long afterSeq, int limit) {
