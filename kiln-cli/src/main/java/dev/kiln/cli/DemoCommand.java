@@ -52,7 +52,7 @@ final class DemoCommand implements Callable<Integer> {
 
     static final String INSTANCE = "demo", VOLUME = "demo-data", GUEST_IMAGE = "demo-linux:latest", ROM_IMAGE = "demo-site:latest";
     static final String INLINE_TEXT = "Hello from an inline ROM: files sent in the API request, built into EROFS by the platform.";
-    static final String IMAGE_TEXT = "Hello from an image ROM: an OCI image kiln packed, attached as a disk.";
+    static final String IMAGE_TEXT = "Hello from an image ROM: a ROM-only OCI image kiln packed.";
     static final String GUESTBOOK = "guestbook.txt";
 
     /**
