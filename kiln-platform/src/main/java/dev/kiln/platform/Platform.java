@@ -6,7 +6,7 @@ import dev.kiln.platform.rom.InitrdComposer;
 import dev.kiln.platform.rom.PlatformRoms;
 import dev.kiln.platform.rom.RomImages;
 import dev.kiln.platform.rom.RomStore;
-import dev.kiln.platform.volume.HostVolumes;
+import dev.kiln.platform.volume.DiskBacking;
 import dev.kiln.platform.volume.VolumeService;
 import dev.kiln.platform.instance.InstanceRuntime;
 import dev.kiln.platform.instance.InstanceService;
@@ -93,7 +93,7 @@ public record Platform(Path data, Store store, ImageCatalog images, InstanceServ
             ImageCatalog images = ImageCatalog.open(data.resolve("images"));
             PlatformRoms roms = new PlatformRoms(RomStore.open(data.resolve("roms")), new RomImages(images.layout(), insecureRegistries),
                     InitrdComposer.open(data.resolve("compose")));
-            VolumeService volumes = new VolumeService(store, HostVolumes.open(data.resolve("volumes")), Clock.systemUTC());
+            VolumeService volumes = new VolumeService(store, DiskBacking.open(data.resolve("volumes")), Clock.systemUTC());
             InstanceService instances = new InstanceService(store, images, roms, volumes, MemoryRule.DEFAULT, Clock.systemUTC());
             // The run directories' paths go into unix socket names (at most 107 bytes): short ones.
             Path run = Files.createDirectories(data.resolve("run"));

@@ -113,7 +113,8 @@ final class VolumesApi {
         } else {
             for (Requests.Target t : targets) {
                 try {
-                    render(env.ok(), volumes.find(t.uuid(), t.name()));
+                    Volume v = volumes.find(t.uuid(), t.name());
+                    render(env.ok(), v);
                 } catch (InstanceException ex) {
                     if (ex.status() == 400) throw ex;
                     ApiServer.notFound(env, ex, t);
@@ -126,7 +127,8 @@ final class VolumesApi {
     private void getOne(ServerRequest req, ServerResponse res, long started) {
         Envelope env = new Envelope("volumes", started);
         try {
-            render(env.ok(), volumes.find(uuid(req), null));
+            Volume v = volumes.find(uuid(req), null);
+            render(env.ok(), v);
         } catch (InstanceException ex) {
             if (ex.status() == 400) throw ex;
             ApiServer.notFound(env, ex, new Requests.Target(uuid(req), null, null));

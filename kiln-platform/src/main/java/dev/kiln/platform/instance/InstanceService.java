@@ -83,13 +83,6 @@ public final class InstanceService {
             throw new InstanceException(400, "name", "name '" + shorten(name)
                     + "': 1 to 63 letters, digits, '_', '.' and '-', starting and ending with a letter or digit");
         }
-        MemoryRule.Need need = memory.need(image);
-        int mem = spec.memoryMb() != null ? spec.memoryMb() : Math.max(128, need.mib());
-        if (mem < need.mib()) {
-            throw new InstanceException(400, "memory_mb", "memory_mb " + mem + " is too little for image '" + spec.image() + "': it needs at least "
-                    + need.mib() + " MiB (" + need.why() + ")");
-        }
-        if (mem > MAX_MEMORY_MB) throw new InstanceException(400, "memory_mb", "memory_mb " + mem + " is more than " + MAX_MEMORY_MB);
         int vcpus = spec.vcpus() != null ? spec.vcpus() : 1;
         if (vcpus < 1 || vcpus > MAX_VCPUS) throw new InstanceException(400, "vcpus", "vcpus must be 1.." + MAX_VCPUS + ", not " + vcpus);
         if (spec.args().size() > MAX_ARGS) throw new InstanceException(400, "args", "more than " + MAX_ARGS + " args");
@@ -102,6 +95,13 @@ public final class InstanceService {
         for (InstanceSpec.VolumeSpec v : spec.volumes()) if (v.at() != null) taken.add(v.at());
         VolumeService.Plan plan = volumes.plan(uuid, name, image.guest(), spec.volumes(), new HashSet<>());
         Roms.resolve(spec.roms(), roms, taken, built);
+        MemoryRule.Need need = need(image, built);
+        int mem = spec.memoryMb() != null ? spec.memoryMb() : Math.max(128, need.mib());
+        if (mem < need.mib()) {
+            throw new InstanceException(400, "memory_mb", "memory_mb " + mem + " is too little for image '" + spec.image() + "': it needs at least "
+                    + need.mib() + " MiB (" + need.why() + ")");
+        }
+        if (mem > MAX_MEMORY_MB) throw new InstanceException(400, "memory_mb", "memory_mb " + mem + " is more than " + MAX_MEMORY_MB);
         Instance i = new Instance(uuid, name, image.pinned(), InstanceState.STOPPED, clock.instant(), store.nextSeq(), mem, vcpus,
                 spec.args(), spec.env(), spec.restartPolicy(), spec.features(), 0, 0, null, null, null, null, null, null, spec.services(),
                 built, 1);
@@ -116,6 +116,25 @@ public final class InstanceService {
             };
         }
         return i;
+    }
+
+    /**
+     * What the image needs, plus what the ROMs placed in its root filesystem add: the guest holds
+     * the composed archive and unpacks it, so twice their image sizes, and a MiB each for the
+     * entries' own costs (an upper bound of the measured Unikraft rule for small trees).
+     */
+    private MemoryRule.Need need(ImageCatalog.Runnable image, List<InstanceRom> placed) throws IOException {
+        MemoryRule.Need base = memory.need(image);
+        long bytes = 0;
+        int count = 0;
+        for (InstanceRom r : placed) {
+            if (r.at() == null) continue;
+            bytes += java.nio.file.Files.size(roms.path(r));
+            count++;
+        }
+        if (count == 0) return base;
+        int extra = (int) ((2 * bytes + (1 << 20) - 1) >> 20) + count;
+        return new MemoryRule.Need(base.mib() + extra, base.why() + "; the " + count + " ROM(s) placed in its root filesystem add " + extra + " MiB");
     }
 
     private String generatedName(String image) {
@@ -211,7 +230,7 @@ public final class InstanceService {
             default -> throw new InstanceException(400, "prop", "prop '" + shorten(prop) + "' cannot be changed here (image, args, env, memory_mb, vcpus, roms)");
         }
         if (args.size() > MAX_ARGS) throw new InstanceException(400, "value", "more than " + MAX_ARGS + " args");
-        MemoryRule.Need need = memory.need(images.resolve(image));
+        MemoryRule.Need need = need(images.resolve(image), i.roms());
         if (mem < need.mib()) {
             throw new InstanceException(400, "value", "memory_mb " + mem + " is too little for image '" + image + "': it needs at least "
                     + need.mib() + " MiB (" + need.why() + ")");

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
  * @param cmdline   the kernel command line, passed as is
  * @param memoryMiB guest RAM
  * @param vcpus     virtual CPUs
- * @param disks     virtio-blk disks, in PCI order
+ * @param disks     read-only virtio-blk disks, in PCI order
  * @param shares    host directories over virtio-9p
  * @param forwards  host ports on 127.0.0.1 forwarded into the guest; none means no network device
  */
@@ -107,7 +107,8 @@ public record LaunchSpec(String id, Path runDir, Path kernel, Path initrd, Strin
      *
      * @param serial   what the guest reads as the disk's serial number, by which it finds the disk;
      *                 a guest keeps at most 20 bytes of it (VIRTIO_BLK_ID_BYTES)
-     * @param readOnly whether QEMU refuses the guest's writes (a ROM); a block volume is writable
+     * @param readOnly true for ROMs; false for a block volume, which the guest writes (QEMU then
+     *                 holds a write lock on the image, so a second guest cannot attach it too)
      */
     public record Disk(Path image, String serial, boolean readOnly) {
         public Disk {
@@ -117,7 +118,7 @@ public record LaunchSpec(String id, Path runDir, Path kernel, Path initrd, Strin
             }
         }
 
-        /** A read-only disk. */
+        /** A read-only disk, as ROMs are attached. */
         public Disk(Path image, String serial) {
             this(image, serial, true);
         }

@@ -41,7 +41,8 @@ final class QemuArgs {
             LaunchSpec.Disk d = spec.disks().get(i);
             // QEMU 7.2 refuses serial= on the if=virtio shorthand, so the device is spelled out.
             a.addAll(List.of(
-                    "-drive", "file=" + option(d.image().toString()) + ",if=none,id=disk" + i + ",format=raw" + (d.readOnly() ? ",readonly=on" : ""),
+                    "-drive", "file=" + option(d.image().toString()) + ",if=none,id=disk" + i + ",format=raw"
+                            + (d.readOnly() ? ",readonly=on" : ""),
                     "-device", "virtio-blk-pci,drive=disk" + i + ",serial=" + d.serial()));
         }
         for (int i = 0; i < spec.shares().size(); i++) {

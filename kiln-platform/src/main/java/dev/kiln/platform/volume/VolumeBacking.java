@@ -17,7 +17,7 @@ public interface VolumeBacking {
     Path share(UUID id) throws IOException;
 
     /** The image to attach as a read-write virtio-blk disk. */
-    Path disk(UUID id);
+    Path disk(UUID id) throws IOException;
 
     void delete(UUID id) throws IOException;
 

@@ -101,8 +101,8 @@ public final class VolumeService {
                 null, null, false, false, 1);
     }
 
-    /** Sizes a volume may have: ext4 needs a few MiB for itself; 1 TiB keeps a typo from filling the host's disk. */
-    public static final int MIN_MB = 4, MAX_MB = 1 << 20;
+    /** Sizes a volume may have (see VolumeDisks). */
+    public static final int MIN_MB = VolumeDisks.MIN_SIZE_MB, MAX_MB = VolumeDisks.MAX_SIZE_MB;
 
     public Volume find(String uuid, String name) {
         if ((uuid == null) == (name == null)) throw new InstanceException(400, "uuid", "give either a uuid or a name");
