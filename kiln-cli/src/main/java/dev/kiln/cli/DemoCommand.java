@@ -11,6 +11,8 @@ import dev.kiln.platform.guest.GuestKitException;
 import dev.kiln.platform.guest.LinuxGuestKit;
 import dev.kiln.platform.vmm.QemuVmm;
 import dev.kiln.platform.vmm.VmmException;
+import dev.kiln.platform.volume.DiskBacking;
+import dev.kiln.platform.volume.VolumeBacking;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -22,6 +24,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -76,11 +79,18 @@ final class DemoCommand implements Callable<Integer> {
         Path data = Files.createTempDirectory("kiln-demo-");
         Session session = new Session(data, keep);
         // Ctrl-C: the same cleanup as a normal end, so no guest or directory outlives the demo.
-        Thread hook = new Thread(session::close, "kiln-demo-cleanup");
+        Thread hook = new Thread(() -> {
+            session.interrupted = true;
+            session.close();
+        }, "kiln-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             run(session);
             return KilnCommand.OK;
+        } catch (Exception e) {
+            // Whatever failed after Ctrl-C failed because the cleanup took the platform away: say that instead.
+            if (session.interrupted) throw new KilnException("demo: interrupted; the guest is stopped and " + data + (keep ? " kept" : " removed"));
+            throw e;
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -89,7 +99,10 @@ final class DemoCommand implements Callable<Integer> {
             }
             session.close();
             if (keep) {
-                out.println("kept " + data + ": kiln serve --data " + data + " serves it again (its token in " + data.resolve("token") + ")");
+                out.println("kept " + data + " (remove it with rm -r); to look at it through the API:");
+                out.println("  kiln serve --data " + data + " --listen 127.0.0.1:8081 &");
+                out.println("  export UKC_METRO=http://127.0.0.1:8081 UKC_TOKEN=$(cat " + data.resolve("token") + ")");
+                out.println("  kiln instance logs " + INSTANCE + "; kiln volume export " + VOLUME + " " + VOLUME + ".tar");
             }
         }
     }
@@ -126,6 +139,7 @@ final class DemoCommand implements Callable<Integer> {
         String uuid = created.path("uuid").asString();
         s.instance = uuid;
         String volume = created.path("volumes").path(0).path("uuid").asString("");
+        s.volume = volume.isEmpty() ? null : volume;
         long createMs = ms(t);
         out.printf("[4/6] instance %s %s: inline ROM at /etc/app, image ROM at /srv, new volume %s at /data (%d ms)%n",
                 INSTANCE, created.path("state").asString(""), VOLUME, createMs);
@@ -267,6 +281,8 @@ final class DemoCommand implements Callable<Integer> {
         Platform platform;
         volatile PlatformClient api;
         volatile String instance;
+        volatile String volume;
+        volatile boolean interrupted;
         private boolean closed;
 
         Session(Path data, boolean keep) {
@@ -284,16 +300,30 @@ final class DemoCommand implements Callable<Integer> {
             if (closed) return;
             closed = true;
             if (platform != null) {
+                VolumeBacking volumes = platform.instances().volumes().backing();
                 if (!keep && api != null && instance != null) {
                     try {
                         // Through the API, as a user would: a running guest is stopped, and the
-                        // instance's own volume goes with it (and is unmounted, once volumes are).
+                        // instance's own volume goes with it.
                         api.sendLenient("DELETE", "/v1/instances", List.of(Map.of("uuid", instance)));
                     } catch (Exception e) {
                         // closing the platform below stops the guest all the same
                     }
                 }
                 platform.close();
+                try {
+                    // The ext4 backing keeps a 9p volume loop-mounted under the data directory
+                    // until it is released or deleted, and the platform's close does neither. A
+                    // kept directory is left unmounted (its volume whole in its image); otherwise
+                    // every volume's data goes, whatever the demo got to (a failed create, Ctrl-C).
+                    if (keep) {
+                        if (volume != null && volumes instanceof DiskBacking d) d.disks().release(UUID.fromString(volume));
+                    } else {
+                        volumes.collect(Set.of());
+                    }
+                } catch (IOException | RuntimeException e) {
+                    System.err.println("kiln: demo: " + e.getMessage());
+                }
             }
             if (!keep) {
                 try {

@@ -85,16 +85,17 @@ class DemoCommandTest {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = in.readLine()) != null; ) {
                 out.append(line).append('\n');
-                // The guest runs once the instance is created: interrupt it there, as Ctrl-C would (SIGTERM runs the same hooks).
+                // The guest runs once the instance is created: interrupt it there with SIGINT, what Ctrl-C sends.
                 if (line.startsWith("[4/6]")) {
                     data = dataDirectory(out.toString());
                     assertThat(ServeCrashTest.qemusUnder(data)).as("the guest runs").isEqualTo(1);
-                    p.destroy();
+                    assertThat(new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor()).isZero();
                 }
             }
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(data).as(out.toString()).isNotNull();
             assertThat(p.exitValue()).isNotZero();
+            assertThat(out).contains("kiln: demo: interrupted; the guest is stopped and " + data + " removed");
             nothingLeftUnder(data);
         } finally {
             p.destroyForcibly();
