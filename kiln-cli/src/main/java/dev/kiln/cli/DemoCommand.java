@@ -39,9 +39,9 @@ import tools.jackson.databind.JsonNode;
  * gets. The guest reads both ROMs and writes to a new volume; the write is then read on the host.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, version = KilnCommand.VERSION, sortOptions = false,
-        description = {"Shows the platform at work: boots a Linux guest with an inline ROM, an image ROM and a new volume",
-                "through kiln serve's API (a platform started for the demo, on a free loopback port), prints the guest's",
-                "console, reads the guest's write back from the volume on the host, then removes everything.",
+        description = {"Shows the platform at work: a Linux guest with an inline ROM, an image ROM and a new volume, created through kiln serve's API.",
+                "The platform runs in-process on a temporary data directory and a free loopback port. The guest's console is printed, "
+                        + "its write to the volume read back on the host, and everything removed at the end (also on Ctrl-C or failure).",
                 "Needs the Debian packages linux-image-amd64, busybox-static and qemu-system-x86."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "Leave the data directory (the platform's database, images and the volume) for inspection.")
@@ -167,7 +167,7 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("[6/6] volume %s read on the host, %s:%n", VOLUME, file);
         for (String l : lines) out.println("      " + l);
 
-        out.printf("done in %.1f s: guest %d ms, platform start %d ms, images %d ms, create %d ms, guest run %d ms%n",
+        out.printf("done in %.1f s: guest kit %d ms, platform start %d ms, images %d ms, create %d ms, guest run %d ms%n",
                 ms(started) / 1000.0, kitMs, platformMs, packMs, createMs, runMs);
     }
 
