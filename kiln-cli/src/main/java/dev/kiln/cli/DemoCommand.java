@@ -82,14 +82,16 @@ final class DemoCommand implements Callable<Integer> {
         Thread hook = new Thread(() -> {
             session.interrupted = true;
             session.close();
+            // Said here: the JVM halts once the hooks end, maybe before the demo's own thread could say it.
+            System.err.println("kiln: demo: interrupted; the guest is stopped and " + data + (keep ? " kept" : " removed"));
         }, "kiln-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             run(session);
             return KilnCommand.OK;
         } catch (Exception e) {
-            // Whatever failed after Ctrl-C failed because the cleanup took the platform away: say that instead.
-            if (session.interrupted) throw new KilnException("demo: interrupted; the guest is stopped and " + data + (keep ? " kept" : " removed"));
+            // What fails after Ctrl-C fails because the cleanup took the platform away; the hook says what happened.
+            if (session.interrupted) return 130;
             throw e;
         } finally {
             try {
