@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         description = "Builds, inspects and converts the images unikernels boot with (cpio, tar, EROFS).",
         subcommands = {BuildCommand.class, LsCommand.class, CatCommand.class, ExtractCommand.class,
                 DiffCommand.class, CheckCommand.class, PackCommand.class, InspectCommand.class, TagCommand.class, PushCommand.class, PullCommand.class,
-                ServeCommand.class, InstanceCommand.class, ImageCommand.class, RunCommand.class,
+                ServeCommand.class, InstanceCommand.class, VolumeCommand.class, ImageCommand.class, RunCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 difference or lint failure, 2 usage error, 3 bad input."})
 public final class KilnCommand implements Runnable {

@@ -41,6 +41,11 @@ final class PlatformClient {
         return new PlatformClient(metro, token.strip());
     }
 
+    /** A client of the platform at {@code base} (http://HOST:PORT): what kiln demo uses for the platform it starts. */
+    static PlatformClient of(String base, String token) {
+        return new PlatformClient(base, token);
+    }
+
     static String q(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
