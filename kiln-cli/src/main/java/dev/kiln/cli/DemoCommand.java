@@ -11,7 +11,6 @@ import dev.kiln.platform.guest.GuestKitException;
 import dev.kiln.platform.guest.LinuxGuestKit;
 import dev.kiln.platform.vmm.QemuVmm;
 import dev.kiln.platform.vmm.VmmException;
-import dev.kiln.platform.volume.DiskBacking;
 import dev.kiln.platform.volume.VolumeBacking;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -312,19 +311,14 @@ final class DemoCommand implements Callable<Integer> {
                         // closing the platform below stops the guest all the same
                     }
                 }
-                platform.close();
-                try {
-                    // The ext4 backing keeps a 9p volume loop-mounted under the data directory
-                    // until it is released or deleted, and the platform's close does neither. A
-                    // kept directory is left unmounted (its volume whole in its image); otherwise
-                    // every volume's data goes, whatever the demo got to (a failed create, Ctrl-C).
-                    if (keep) {
-                        if (volume != null && volumes instanceof DiskBacking d) d.disks().release(UUID.fromString(volume));
-                    } else {
+                platform.close(); // stops the guest and unmounts the volumes' host side
+                if (!keep) {
+                    try {
+                        // Whatever the demo got to (a failed create, Ctrl-C), no volume data stays.
                         volumes.collect(Set.of());
+                    } catch (IOException | RuntimeException e) {
+                        System.err.println("kiln: demo: " + e.getMessage());
                     }
-                } catch (IOException | RuntimeException e) {
-                    System.err.println("kiln: demo: " + e.getMessage());
                 }
             }
             if (!keep) {

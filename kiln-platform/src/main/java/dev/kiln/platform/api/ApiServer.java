@@ -107,6 +107,10 @@ public final class ApiServer implements AutoCloseable {
             } catch (InstanceException ex) {
                 res.status(Status.create(ex.status()));
                 res.send(Envelope.failure(ex.status(), ex.getMessage(), ex.field(), started));
+            } catch (Exception ex) {
+                // Whatever else failed (the host, a bug) is still the API's envelope, with what happened.
+                res.status(Status.INTERNAL_SERVER_ERROR_500);
+                res.send(Envelope.failure(500, "internal error: " + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage()), null, started));
             }
         };
     }
