@@ -3,7 +3,10 @@ package dev.kiln.platform.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.platform.instance.Instance;
+import dev.kiln.platform.instance.InstanceRom;
 import dev.kiln.platform.instance.InstanceState;
+import dev.kiln.platform.volume.Volume;
+import dev.kiln.platform.volume.VolumeState;
 import dev.kiln.platform.instance.RestartPolicy;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -89,5 +92,51 @@ class StoreTest {
             assertThat(won).isEqualTo(1);
             assertThat(s.count()).isEqualTo(1);
         }
+    }
+
+    private static Volume volume(String name, long seq) {
+        return new Volume(UUID.randomUUID(), name, Instant.parse("2026-12-06T10:00:00Z"), seq, 16, Volume.NINE_P, VolumeState.AVAILABLE,
+                true, null, null, null, false, false, 1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void anInstanceItsRomReferencesAndItsVolumesChangeTogetherOrNotAtAll(String kind) throws Exception {
+        try (JdbcStore s = open(kind)) {
+            Volume existing = volume("data", s.nextSeq());
+            assertThat(s.insertVolume(existing)).isTrue();
+            assertThat(s.insertVolume(volume("data", s.nextSeq()))).as("volume names are unique").isFalse();
+            InstanceRom rom = new InstanceRom("cfg", "/etc/app", null, List.of(new InstanceRom.InlineFile("a", "text", "x")), "sha256:" + "a".repeat(64));
+            InstanceRom image = new InstanceRom("img", null, "r:1@sha256:" + "c".repeat(64), null, "sha256:" + "b".repeat(64));
+            Instance i = withRoms(instance("web", s.nextSeq()), List.of(rom, image));
+            Volume mine = volume("mine", s.nextSeq()).attached(i.uuid(), "/m", false);
+            Volume attached = existing.attached(i.uuid(), "/data", true);
+
+            // A volume changed since it was read: nothing of the create is written.
+            Volume stale = existing.withVersion(7).attached(i.uuid(), "/data", true);
+            assertThat(s.insert(i, List.of(mine), List.of(stale))).isEqualTo(Store.Insert.VOLUME_CHANGED);
+            assertThat(s.byUuid(i.uuid())).isEmpty();
+            assertThat(s.volumeByName("mine")).isEmpty();
+            assertThat(s.romDigests()).isEmpty();
+
+            assertThat(s.insert(i, List.of(mine), List.of(attached))).isEqualTo(Store.Insert.OK);
+            assertThat(s.byUuid(i.uuid()).orElseThrow().roms()).containsExactly(rom, image);
+            assertThat(s.romDigests()).as("inline ROMs only: image ROMs live in the image store").containsExactly(rom.digest());
+            assertThat(s.romReferenced(rom.digest())).isTrue();
+            assertThat(s.volumesOf(i.uuid())).extracting(Volume::name).containsExactly("data", "mine");
+            assertThat(s.volume(existing.uuid()).orElseThrow().readonly()).isTrue();
+
+            Volume detached = s.volume(existing.uuid()).orElseThrow().detached();
+            assertThat(s.delete(i.uuid(), List.of(detached), List.of(mine.uuid()))).isTrue();
+            assertThat(s.romDigests()).isEmpty();
+            assertThat(s.volumeByName("mine")).isEmpty();
+            assertThat(s.volume(existing.uuid()).orElseThrow().attachedTo()).isNull();
+            assertThat(s.volumes(0, 0)).extracting(Volume::name).containsExactly("data");
+            assertThat(s.deleteVolume(existing.uuid())).isTrue();
+        }
+    }
+
+    private static Instance withRoms(Instance i, List<InstanceRom> roms) {
+        return i.patched(i.image(), i.args(), i.env(), i.memoryMb(), i.vcpus(), roms);
     }
 }
