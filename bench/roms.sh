@@ -27,12 +27,29 @@ mkdir -p "$data"
 printf 'hello\n' > "$work/roms-motd"
 "$repo/kiln" pack --kernel "$repo/test-guests/unikraft-probe/kernel-qemu-x86_64" --rootfs "$work/roms-motd:/etc/motd" \
   -o "oci:$data/images:probe:latest" 2>/dev/null
-"$repo/kiln" serve --data "$data" --listen 127.0.0.1:$port > "$work/roms-serve.log" 2>&1 &
+# The server logs its collections (a line per pause; the pauses are part of the latencies).
+gclog=$work/roms-gc.log
+KILN_JAVA_OPTS="${KILN_JAVA_OPTS:-} -Xlog:gc:file=$gclog" "$repo/kiln" serve --data "$data" --listen 127.0.0.1:$port > "$work/roms-serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 until curl -sf -o /dev/null -H "Authorization: Bearer $(cat "$data/token" 2>/dev/null)" "$url/v1/instances?count=1"; do sleep 0.02; done
 token=$(cat "$data/token")
-creates() { "${java[@]}" dev.kiln.platform.bench.RomCreateLoad "$url" "$token" probe:latest "$@"; }
+tick_ms=$((1000 / $(getconf CLK_TCK)))
+# The server's CPU time so far (user + system), in ms.
+server_cpu() { awk -v t="$tick_ms" '{print ($14 + $15) * t}' "/proc/$server/stat"; }
+# gc_pauses FROM-LINE: the server's full and young collections logged after that line, as JSON fields.
+gc_pauses() {
+  tail -n +"$(( $1 + 1 ))" "$gclog" | awk '/Pause Full/ {f++; fs+=$NF+0; if ($NF+0 > fm) fm=$NF+0} /Pause Young/ {y++; ys+=$NF+0}
+    END {printf "\"full_gcs\":%d,\"full_gc_ms\":%.1f,\"full_gc_max_ms\":%.1f,\"young_gcs\":%d,\"young_gc_ms\":%.1f", f, fs, fm, y, ys}'
+}
+# creates COUNT CLIENTS PREFIX ROM: RomCreateLoad's JSON line, plus the server's CPU time and collections during the run.
+creates() {
+  local c0 g0 line
+  c0=$(server_cpu)
+  g0=$(wc -l < "$gclog")
+  line=$("${java[@]}" dev.kiln.platform.bench.RomCreateLoad "$url" "$token" probe:latest "$@")
+  echo "${line%\}},\"server_cpu_ms\":$(( $(server_cpu) - c0 )),$(gc_pauses "$g0")}"
+}
 blobs() { find "$data/roms/sha256" -type f ! -name '.*' 2>/dev/null | wc -l; }
 blob_bytes() { find "$data/roms/sha256" -type f ! -name '.*' -printf '%s\n' 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
 # delete PREFIX COUNT: deletes PREFIX0..PREFIX(COUNT-1), 500 per request (untimed).
@@ -140,13 +157,14 @@ for g in goals:
 pr()
 pr(f"## Creates (16 clients, 1 000 each, after 2 000 of each kind as warm-up; baseline and ROM runs interleaved)")
 pr()
-pr("| run | ROM | wall | creates/s | p50 | p99 | max |")
-pr("|---|---|---|---|---|---|---|")
+pr("| run | ROM | wall | creates/s | p50 | p99 | max | server CPU per create | server's full GCs (total, longest) |")
+pr("|---|---|---|---|---|---|---|---|---|")
+def row(label, c):
+    pr(f"| {label} | {c['wall_s']:.2f} s | {c['creates_per_s']:,.0f} | {c['p50_ms']:.1f} ms | {c['p99_ms']:.1f} ms | {c['max_ms']:.1f} ms | "
+       f"{c['server_cpu_ms'] / c['creates']:.2f} ms | {c['full_gcs']} ({c['full_gc_ms']:.0f} ms, {c['full_gc_max_ms']:.0f} ms) |")
 for i, c in enumerate(run["creates"]):
-    pr(f"| {i // 2 + 1} | {'one distinct 4 KiB inline ROM' if c['rom'] == 'distinct' else 'none (baseline)'} | {c['wall_s']:.2f} s | "
-       f"{c['creates_per_s']:,.0f} | {c['p50_ms']:.1f} ms | {c['p99_ms']:.1f} ms | {c['max_ms']:.1f} ms |")
-s = run["shared"]
-pr(f"| - | the same 4 KiB ROM in all 1 000 | {s['wall_s']:.2f} s | {s['creates_per_s']:,.0f} | {s['p50_ms']:.1f} ms | {s['p99_ms']:.1f} ms | {s['max_ms']:.1f} ms |")
+    row(f"{i // 2 + 1} | {'one distinct 4 KiB inline ROM' if c['rom'] == 'distinct' else 'none (baseline)'}", c)
+row("- | the same 4 KiB ROM in all 1 000", run["shared"])
 pr()
 d, a, ss = run["distinct"], run["after_delete"], run["shared_store"]
 pr(f"Store: after the distinct runs {d['instances']:,} instances held {d['blobs']:,} ROM blobs ({d['bytes']:,} bytes, "
@@ -163,16 +181,25 @@ pr("kiln: `POST /v1/instances` (autostart) sent, then `GET /v1/instances/wait?st
    "with the same kernel and initrd linked, until QEMU exits (status 1 = `exit=0`, checked). Paused + QMP: the same argv with `-S`, "
    "connect to QMP, `qmp_capabilities`, `cont`, until QEMU exits: what kiln's VMM does, without kiln.")
 pr()
-pr("| side | median | p10 | p90 | parts (medians) |")
+pr("| side | median | p10 | p90 | parts (medians, ms after the start) |")
 pr("|---|---|---|---|---|")
-pr(f"| kiln serve | {k:.1f} ms | {pct(boot['kiln'], .1):.1f} ms | {pct(boot['kiln'], .9):.1f} ms | POST answered {med(boot['kiln_post']):.1f} ms, "
-   f"of which the VMM's start (boot_time_us) {med(boot['kiln_vmm_start']):.1f} ms; wait answered {k - med(boot['kiln_post']):.1f} ms after the POST's answer |")
-pr(f"| by hand, paused + QMP | {p:.1f} ms | {pct(boot['paused'], .1):.1f} ms | {pct(boot['paused'], .9):.1f} ms | QMP greeting {med(boot['paused_greeting']):.1f} ms, "
-   f"`cont` answered {med(boot['paused_cont']):.1f} ms |")
+pr(f"| kiln serve | {k:.1f} ms | {pct(boot['kiln'], .1):.1f} ms | {pct(boot['kiln'], .9):.1f} ms | supervisor spawned {med(boot['kiln_spawned']):.1f}, "
+   f"QEMU's pid read {med(boot['kiln_pid_recorded']):.1f}, POST answered {med(boot['kiln_post']):.1f} (the VMM's start, boot_time_us, "
+   f"{med(boot['kiln_vmm_start']):.1f} of it), QEMU exited {med(boot['kiln_qemu_exit']):.1f} |")
+pr(f"| by hand, paused + QMP | {p:.1f} ms | {pct(boot['paused'], .1):.1f} ms | {pct(boot['paused'], .9):.1f} ms | QMP greeting {med(boot['paused_greeting']):.1f}, "
+   f"`cont` answered {med(boot['paused_cont']):.1f} |")
 pr(f"| by hand | {h:.1f} ms | {pct(boot['hand'], .1):.1f} ms | {pct(boot['hand'], .9):.1f} ms | |")
 pr()
-pr(f"kiln adds {k - h:.1f} ms to the median boot; a paused start resumed over QMP accounts for {p - h:.1f} ms of it, kiln's own "
-   f"work (HTTP, SQLite, run directory, supervisor, polling for QEMU's pidfile, console, the exit's notice and the wait's answer) for {k - p:.1f} ms.")
+before = med(boot["kiln_spawned"])
+inside = med([e - s for e, s in zip(boot["kiln_qemu_exit"], boot["kiln_spawned"])])
+after = med([t - e for t, e in zip(boot["kiln"], boot["kiln_qemu_exit"])])
+pr(f"kiln adds {k - h:.1f} ms to the median boot. Where it goes (medians of the per-round parts; the run directory's file times, "
+   f"so to the kernel's timestamp granularity): **{before:.1f} ms** before QEMU's supervisor is spawned (HTTP, JSON, the instance's rows "
+   f"in SQLite, image resolution, the run directory and its links, ProcessBuilder of `setsid sh`); **{inside - h:+.1f} ms** from the spawn "
+   f"to QEMU's exit against QEMU by hand ({inside:.1f} vs {h:.1f}: the supervisor shell, polling for the pidfile and QMP socket every 5 ms, "
+   f"QMP and console set-up, `cont`; starting paused and resuming over QMP costs {p - h:+.1f} ms by hand); **{after:.1f} ms** from QEMU's "
+   f"exit to the wait's answer (the supervisor's exit, the JDK's reaper, closing QMP and the console pump, the stopped state saved, "
+   f"the waiter woken, its HTTP answer).")
 pr()
 if comp_head:
     pr(f"Composition figures: bench/compose.sh ({comp_head[1]}, commit {comp_head[2]}, load {comp_head[3].strip()}); see compose.md.")

@@ -14,6 +14,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +49,7 @@ import java.util.stream.Stream;
  */
 public final class BootVsQemu {
     private static final Pattern BOOT_US = Pattern.compile("\"boot_time_us\":(\\d+)");
+    private static final Pattern UUID = Pattern.compile("\"uuid\":\"([0-9a-f-]{36})\"");
 
     private final String url, token, image;
     private final Path data, scratch;
@@ -66,8 +69,8 @@ public final class BootVsQemu {
         int rounds = Integer.parseInt(a[3]);
         b.capture();
         Map<String, List<Double>> t = new LinkedHashMap<>();
-        for (String k : List.of("kiln", "kiln_post", "kiln_vmm_start", "hand", "paused", "paused_greeting", "paused_cont")) t.put(k, new ArrayList<>());
-        int warm = 3;
+        for (String k : List.of("kiln", "kiln_post", "kiln_vmm_start", "kiln_spawned", "kiln_pid_recorded", "kiln_qemu_exit", "hand", "paused", "paused_greeting", "paused_cont")) t.put(k, new ArrayList<>());
+        int warm = 10;
         for (int r = 0; r < warm + rounds; r++) {
             for (int s = 0; s < 3; s++) {
                 switch ((r + s) % 3) {
@@ -77,6 +80,9 @@ public final class BootVsQemu {
                             t.get("kiln").add(k[0]);
                             t.get("kiln_post").add(k[1]);
                             t.get("kiln_vmm_start").add(k[2]);
+                            t.get("kiln_spawned").add(k[3]);
+                            t.get("kiln_pid_recorded").add(k[4]);
+                            t.get("kiln_qemu_exit").add(k[5]);
                         }
                     }
                     case 1 -> {
@@ -157,9 +163,16 @@ public final class BootVsQemu {
         byHand();
     }
 
-    /** One boot through kiln: {total, POST, kiln's own vmm start (boot_time_us)} in ms. */
+    /**
+     * One boot through kiln, in ms from sending the POST: {total, POST answered, kiln's own VMM
+     * start (boot_time_us, a duration), QEMU's supervisor spawned (its output file, qemu.log, made
+     * then: its birth time), kiln read QEMU's pid (vm.properties written), QEMU's exit (the
+     * supervisor's exit-status file)}. The last three are the run directory's file times, read
+     * after the clock stopped (to the kernel's timestamp granularity).
+     */
     private double[] kiln(String name) throws Exception {
         String body = "{\"name\":\"" + name + "\",\"image\":\"" + image + "\",\"args\":[\"exit=0\"],\"autostart\":true}";
+        Instant wall = Instant.now();
         long t0 = System.nanoTime();
         HttpResponse<String> created = send("POST", "/v1/instances", body);
         long t1 = System.nanoTime();
@@ -171,13 +184,24 @@ public final class BootVsQemu {
         if (waited.statusCode() != 200 || !waited.body().contains("\"state\":\"stopped\"")) {
             throw new IllegalStateException("wait for stopped: " + waited.statusCode() + " " + waited.body());
         }
+        Matcher u = UUID.matcher(created.body());
+        if (!u.find()) throw new IllegalStateException("no uuid: " + created.body());
+        Path run = data.resolve("run").resolve(u.group(1).replace("-", "").substring(0, 12));
+        double spawned = Duration.between(wall, Files.readAttributes(run.resolve("qemu.log"),
+                java.nio.file.attribute.BasicFileAttributes.class).creationTime().toInstant()).toNanos() / 1e6, recorded = since(wall, run.resolve("vm.properties")),
+                exited = since(wall, run.resolve("exit-status"));
         String log = send("GET", "/v1/instances/log?name=" + name + "&offset=0", null).body();
         Matcher m = BOOT_US.matcher(send("GET", "/v1/instances?name=" + name, null).body());
         if (!m.find()) throw new IllegalStateException("no boot_time_us for " + name);
         String console = new String(java.util.Base64.getDecoder().decode(log.replaceAll("(?s).*\"output\":\"([^\"]*)\".*", "$1")), StandardCharsets.UTF_8);
         if (!console.contains("EXIT 0")) throw new IllegalStateException(name + ": the guest did not run exit=0: " + console);
         send("DELETE", "/v1/instances", "[{\"name\":\"" + name + "\"}]");
-        return new double[] {(t2 - t0) / 1e6, (t1 - t0) / 1e6, Long.parseLong(m.group(1)) / 1e3};
+        return new double[] {(t2 - t0) / 1e6, (t1 - t0) / 1e6, Long.parseLong(m.group(1)) / 1e3, spawned, recorded, exited};
+    }
+
+    /** When {@code file} was last written, in ms after {@code wall}. */
+    private static double since(Instant wall, Path file) throws IOException {
+        return Duration.between(wall, Files.getLastModifiedTime(file).toInstant()).toNanos() / 1e6;
     }
 
     private HttpResponse<String> send(String method, String path, String body) throws Exception {
