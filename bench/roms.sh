@@ -14,10 +14,11 @@ need curl python3 qemu-system-x86_64
 java_home=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 rounds=${ROMS_ROUNDS:-3}
 boots=${ROMS_BOOTS:-30}
-# The drivers use the JDK alone; test-compile builds them (nothing is installed).
+# test-compile builds the drivers; ./kiln packages kiln.jar when stale (nothing is installed). The
+# drivers run on kiln.jar's class path (BootVsQemu calls kiln's VMM directly).
 (cd "$repo" && JAVA_HOME=$java_home MAVEN_OPTS=--sun-misc-unsafe-memory-access=allow mvn -q -B -o test-compile -pl kiln-platform -am)
-java=("$java_home/bin/java" -XX:+UseSerialGC -cp "$repo/kiln-platform/target/test-classes")
 "$repo/kiln" --version >/dev/null
+java=("$java_home/bin/java" -XX:+UseSerialGC -cp "$repo/kiln-platform/target/test-classes:$repo/kiln-cli/target/kiln.jar")
 data=$work/roms-data
 port=18082
 url=http://127.0.0.1:$port
@@ -79,10 +80,16 @@ out=$work/roms-run.json
     echo ","
     creates 1000 16 "rom$r-" distinct
   done
+  # The same two loads with 4 clients: how much of the tail is 16 requests queueing on 2 cores.
+  echo "],\"creates_4_clients\":["
+  creates 1000 4 q4base- none
+  echo ","
+  creates 1000 4 q4rom- distinct
   echo "],\"load_after_creates\":\"$(load)\","
-  echo "\"distinct\":{\"instances\":$((2000 + 1000 * rounds)),\"blobs\":$(blobs),\"bytes\":$(blob_bytes)},"
+  echo "\"distinct\":{\"rom_instances\":$((3000 + 1000 * rounds)),\"blobs\":$(blobs),\"bytes\":$(blob_bytes)},"
   delete warmbase 2000; delete warmrom 2000
   for r in $(seq 1 "$rounds"); do delete "base$r-" 1000; delete "rom$r-" 1000; done
+  delete q4base- 1000; delete q4rom- 1000
   echo "\"after_delete\":{\"blobs\":$(blobs),\"bytes\":$(blob_bytes)},"
   echo "\"shared\":$(creates 1000 16 shared- shared | tr -d '\n'),"
   echo "\"shared_store\":{\"instances\":1000,\"blobs\":$(blobs),\"bytes\":$(blob_bytes),\"db_bytes\":$(du -cb "$data"/kiln.db* | tail -1 | cut -f1)},"
@@ -97,14 +104,14 @@ trap - EXIT
 if [ "${ROMS_COMPOSE:-run}" != reuse ]; then "$bench_dir/compose.sh" > /dev/null; fi
 
 python3 - "$out" "$results/compose.md" "$results/roms.json" "$results/roms.md" <<'PY'
-import json, re, statistics, sys
+import json, math, re, statistics, sys
 run = json.load(open(sys.argv[1]))
 compose_md = open(sys.argv[2]).read()
 med = statistics.median
 
 def pct(xs, p):
     s = sorted(xs)
-    return s[min(len(s) - 1, max(0, -(-len(s) * p // 1) - 1))] if s else float("nan")
+    return s[min(len(s) - 1, max(0, math.ceil(len(s) * p) - 1))] if s else float("nan")
 
 # Composition rows of bench/compose.sh ("In the server"), EROFS ROM.
 comp = {}
@@ -155,7 +162,7 @@ pr("|---|---|---|---|")
 for g in goals:
     pr(f"| {g['goal']} | {g['target']} | {g['value']} | {'yes' if g['met'] else '**no**'} |")
 pr()
-pr(f"## Creates (16 clients, 1 000 each, after 2 000 of each kind as warm-up; baseline and ROM runs interleaved)")
+pr(f"## Creates (16 clients unless said, 1 000 each, after 2 000 of each kind as warm-up; baseline and ROM runs interleaved)")
 pr()
 pr("| run | ROM | wall | creates/s | p50 | p99 | max | server CPU per create | server's full GCs (total, longest) |")
 pr("|---|---|---|---|---|---|---|---|---|")
@@ -165,9 +172,11 @@ def row(label, c):
 for i, c in enumerate(run["creates"]):
     row(f"{i // 2 + 1} | {'one distinct 4 KiB inline ROM' if c['rom'] == 'distinct' else 'none (baseline)'}", c)
 row("- | the same 4 KiB ROM in all 1 000", run["shared"])
+for c in run["creates_4_clients"]:
+    row(f"4 clients | {'one distinct 4 KiB inline ROM' if c['rom'] == 'distinct' else 'none (baseline)'}", c)
 pr()
 d, a, ss = run["distinct"], run["after_delete"], run["shared_store"]
-pr(f"Store: after the distinct runs {d['instances']:,} instances held {d['blobs']:,} ROM blobs ({d['bytes']:,} bytes, "
+pr(f"Store: after the runs above, {d['rom_instances']:,} instances with a distinct ROM (and as many without) held {d['blobs']:,} ROM blobs ({d['bytes']:,} bytes, "
    f"{d['bytes'] / max(1, d['blobs']):,.0f} per 4 KiB ROM); after deleting them {a['blobs']} blobs. The shared run (on the emptied "
    f"store): {ss['blobs']} blob of {ss['bytes']:,} bytes in `roms/sha256/` for 1 000 instances; the SQLite files then took "
    f"{ss['db_bytes']:,} bytes (every instance record keeps its ROM's files, to echo them).")
@@ -179,29 +188,40 @@ pr(f"The probe guest runs `exit=0` and powers QEMU off at once (isa-debug-exit);
 pr("kiln: `POST /v1/instances` (autostart) sent, then `GET /v1/instances/wait?state=stopped` until it answers. By hand: "
    "`ProcessBuilder.start()` of the argv read from `/proc/PID/cmdline` of a QEMU kiln started, without `-S`, in a directory "
    "with the same kernel and initrd linked, until QEMU exits (status 1 = `exit=0`, checked). Paused + QMP: the same argv with `-S`, "
-   "connect to QMP, `qmp_capabilities`, `cont`, until QEMU exits: what kiln's VMM does, without kiln.")
+   "connect to QMP, `qmp_capabilities`, `cont`, until QEMU exits. kiln's VMM alone: `QemuVmm.start` of the same kernel, initrd, "
+   "command line, memory and vCPUs in the client's JVM, until it reports the exit (kiln's launch code, no HTTP or SQLite).")
 pr()
+V = med(boot["vmm"])
 pr("| side | median | p10 | p90 | parts (medians, ms after the start) |")
 pr("|---|---|---|---|---|")
 pr(f"| kiln serve | {k:.1f} ms | {pct(boot['kiln'], .1):.1f} ms | {pct(boot['kiln'], .9):.1f} ms | supervisor spawned {med(boot['kiln_spawned']):.1f}, "
    f"QEMU's pid read {med(boot['kiln_pid_recorded']):.1f}, POST answered {med(boot['kiln_post']):.1f} (the VMM's start, boot_time_us, "
-   f"{med(boot['kiln_vmm_start']):.1f} of it), QEMU exited {med(boot['kiln_qemu_exit']):.1f} |")
+   f"{med(boot['kiln_vmm_start']):.1f} of it), QEMU exited {med(boot['kiln_qemu_exit']):.1f}, stop saved (stopped_at) {med(boot['kiln_stopped_at']):.1f} |")
+pr(f"| kiln's VMM alone | {V:.1f} ms | {pct(boot['vmm'], .1):.1f} ms | {pct(boot['vmm'], .9):.1f} ms | `start` returned {med(boot['vmm_start']):.1f} |")
 pr(f"| by hand, paused + QMP | {p:.1f} ms | {pct(boot['paused'], .1):.1f} ms | {pct(boot['paused'], .9):.1f} ms | QMP greeting {med(boot['paused_greeting']):.1f}, "
    f"`cont` answered {med(boot['paused_cont']):.1f} |")
 pr(f"| by hand | {h:.1f} ms | {pct(boot['hand'], .1):.1f} ms | {pct(boot['hand'], .9):.1f} ms | |")
 pr()
+per = lambda a, b: med([x - y for x, y in zip(boot[a], boot[b])])
 before = med(boot["kiln_spawned"])
-inside = med([e - s for e, s in zip(boot["kiln_qemu_exit"], boot["kiln_spawned"])])
-after = med([t - e for t, e in zip(boot["kiln"], boot["kiln_qemu_exit"])])
-pr(f"kiln adds {k - h:.1f} ms to the median boot. Where it goes (medians of the per-round parts; the run directory's file times, "
-   f"so to the kernel's timestamp granularity): **{before:.1f} ms** before QEMU's supervisor is spawned (HTTP, JSON, the instance's rows "
-   f"in SQLite, image resolution, the run directory and its links, ProcessBuilder of `setsid sh`); **{inside - h:+.1f} ms** from the spawn "
-   f"to QEMU's exit against QEMU by hand ({inside:.1f} vs {h:.1f}: the supervisor shell, polling for the pidfile and QMP socket every 5 ms, "
-   f"QMP and console set-up, `cont`; starting paused and resuming over QMP costs {p - h:+.1f} ms by hand); **{after:.1f} ms** from QEMU's "
-   f"exit to the wait's answer (the supervisor's exit, the JDK's reaper, closing QMP and the console pump, the stopped state saved, "
-   f"the waiter woken, its HTTP answer).")
+inside = per("kiln_qemu_exit", "kiln_spawned")
+saved = per("kiln_stopped_at", "kiln_qemu_exit")
+answered = per("kiln", "kiln_stopped_at")
+pr(f"kiln adds **{k - h:.1f} ms** to the median boot. Its parts (medians of each round's differences; spawn and exit are the run "
+   f"directory's file times, so good to the kernel's timestamp granularity, a few ms):")
+pr()
+pr(f"- {before:.1f} ms from the request to QEMU's supervisor spawned: HTTP, JSON, the instance saved in SQLite, the image resolved, "
+   f"the run directory and its links, `ProcessBuilder` of `setsid sh`;")
+pr(f"- {inside:.1f} ms from the spawn to QEMU's exit, {inside - h:+.1f} ms against QEMU by hand: the supervisor shell, polling for "
+   f"QEMU's pidfile and QMP socket (5 ms sleeps), QMP and console set-up, `cont`. Starting paused and resuming over QMP costs "
+   f"{p - h:+.1f} ms by hand; kiln's VMM alone, exit report included, {V - h:+.1f} ms;")
+pr(f"- {saved:.1f} ms from QEMU's exit to the stop saved (the supervisor's exit, the JDK's reaper, QMP and console closed, the "
+   f"instance read back; `stopped_at` is taken before the save's SQLite write);")
+pr(f"- {answered:.1f} ms from there to the wait's answer at the client (the SQLite write, the waiter woken, its read and JSON, HTTP).")
 pr()
 if comp_head:
-    pr(f"Composition figures: bench/compose.sh ({comp_head[1]}, commit {comp_head[2]}, load {comp_head[3].strip()}); see compose.md.")
+    pr(f"Composition: the in-server EROFS rows of bench/compose.sh's compose.md ({comp_head[1]}, commit {comp_head[2]}, load average "
+       f"{comp_head[3].strip()}), copied into roms.json; the goal is judged on the median of the first composes and on the p99 of "
+       f"the cache hits.")
 PY
 cat "$results/roms.md"

@@ -25,6 +25,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import dev.kiln.platform.vmm.Accel;
+import dev.kiln.platform.vmm.LaunchSpec;
+import dev.kiln.platform.vmm.QemuVmm;
+import dev.kiln.platform.vmm.VmExit;
+import dev.kiln.platform.vmm.VmHandle;
 
 /**
  * bench/roms.sh's boot comparison: the Unikraft probe guest running {@code exit=0} (it powers
@@ -42,6 +47,10 @@ import java.util.stream.Stream;
  *       start, connect to the QMP socket (retrying until it exists), greeting,
  *       {@code qmp_capabilities}, {@code cont}, then to QEMU's exit; the times of the greeting
  *       and of {@code cont}'s answer are kept as parts.</li>
+ *   <li><b>kiln's VMM alone</b>: {@link QemuVmm#start} of the same kernel, initrd, command line,
+ *       memory and vCPUs in this JVM (kiln's launch code without HTTP, SQLite or the instance
+ *       service), from the call to the guest's exit being reported; the time {@code start}
+ *       returned is kept as a part.</li>
  * </ul>
  *
  * The order of the sides rotates from round to round. Prints one JSON object with every
@@ -49,12 +58,15 @@ import java.util.stream.Stream;
  */
 public final class BootVsQemu {
     private static final Pattern BOOT_US = Pattern.compile("\"boot_time_us\":(\\d+)");
+    private static final Pattern STOPPED_AT = Pattern.compile("\"stopped_at\":\"([^\"]+)\"");
     private static final Pattern UUID = Pattern.compile("\"uuid\":\"([0-9a-f-]{36})\"");
 
     private final String url, token, image;
     private final Path data, scratch;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private List<String> plainArgv, pausedArgv;
+    private Path kernel, initrd;
+    private QemuVmm vmm;
 
     private BootVsQemu(String url, String token, String image, Path data, Path scratch) {
         this.url = url;
@@ -69,11 +81,11 @@ public final class BootVsQemu {
         int rounds = Integer.parseInt(a[3]);
         b.capture();
         Map<String, List<Double>> t = new LinkedHashMap<>();
-        for (String k : List.of("kiln", "kiln_post", "kiln_vmm_start", "kiln_spawned", "kiln_pid_recorded", "kiln_qemu_exit", "hand", "paused", "paused_greeting", "paused_cont")) t.put(k, new ArrayList<>());
+        for (String k : List.of("kiln", "kiln_post", "kiln_vmm_start", "kiln_spawned", "kiln_pid_recorded", "kiln_qemu_exit", "kiln_stopped_at", "hand", "paused", "paused_greeting", "paused_cont", "vmm", "vmm_start")) t.put(k, new ArrayList<>());
         int warm = 10;
         for (int r = 0; r < warm + rounds; r++) {
-            for (int s = 0; s < 3; s++) {
-                switch ((r + s) % 3) {
+            for (int s = 0; s < 4; s++) {
+                switch ((r + s) % 4) {
                     case 0 -> {
                         double[] k = b.kiln("boot" + r);
                         if (r >= warm) {
@@ -83,11 +95,19 @@ public final class BootVsQemu {
                             t.get("kiln_spawned").add(k[3]);
                             t.get("kiln_pid_recorded").add(k[4]);
                             t.get("kiln_qemu_exit").add(k[5]);
+                            t.get("kiln_stopped_at").add(k[6]);
                         }
                     }
                     case 1 -> {
                         double h = b.byHand();
                         if (r >= warm) t.get("hand").add(h);
+                    }
+                    case 2 -> {
+                        double[] v = b.vmmAlone(r);
+                        if (r >= warm) {
+                            t.get("vmm").add(v[0]);
+                            t.get("vmm_start").add(v[1]);
+                        }
                     }
                     default -> {
                         double[] p = b.pausedWithQmp();
@@ -151,8 +171,10 @@ public final class BootVsQemu {
             if (argv.get() == null) continue;
             Files.createDirectories(scratch);
             for (String f : List.of("kernel", "initrd", "qmp.sock", "console.sock", "qemu.pid")) Files.deleteIfExists(scratch.resolve(f));
-            Files.createSymbolicLink(scratch.resolve("kernel"), links.get()[0]);
-            Files.createSymbolicLink(scratch.resolve("initrd"), links.get()[1]);
+            kernel = links.get()[0];
+            initrd = links.get()[1];
+            Files.createSymbolicLink(scratch.resolve("kernel"), kernel);
+            Files.createSymbolicLink(scratch.resolve("initrd"), initrd);
             pausedArgv = argv.get();
             List<String> plain = new ArrayList<>(pausedArgv);
             plain.remove("-S");
@@ -160,15 +182,19 @@ public final class BootVsQemu {
         }
         if (plainArgv == null) throw new IllegalStateException("no QEMU of kiln's seen in 10 boots");
         if (pausedArgv.stream().noneMatch(w -> w.contains("exit=0"))) throw new IllegalStateException("argv without exit=0: " + pausedArgv);
+        Accel accel = "kvm".equals(after(pausedArgv, "-accel")) ? Accel.KVM : Accel.TCG;
+        vmm = QemuVmm.create(QemuVmm.Options.defaults(QemuVmm.locateQemu()).withAccel(accel));
         byHand();
+        vmmAlone(-1);
     }
 
     /**
      * One boot through kiln, in ms from sending the POST: {total, POST answered, kiln's own VMM
      * start (boot_time_us, a duration), QEMU's supervisor spawned (its output file, qemu.log, made
      * then: its birth time), kiln read QEMU's pid (vm.properties written), QEMU's exit (the
-     * supervisor's exit-status file)}. The last three are the run directory's file times, read
-     * after the clock stopped (to the kernel's timestamp granularity).
+     * supervisor's exit-status file), the instance's stopped_at (kiln's clock when it saved the
+     * stop)}. Those three are the run directory's file times, read after the clock stopped (to the
+     * kernel's timestamp granularity).
      */
     private double[] kiln(String name) throws Exception {
         String body = "{\"name\":\"" + name + "\",\"image\":\"" + image + "\",\"args\":[\"exit=0\"],\"autostart\":true}";
@@ -191,12 +217,16 @@ public final class BootVsQemu {
                 java.nio.file.attribute.BasicFileAttributes.class).creationTime().toInstant()).toNanos() / 1e6, recorded = since(wall, run.resolve("vm.properties")),
                 exited = since(wall, run.resolve("exit-status"));
         String log = send("GET", "/v1/instances/log?name=" + name + "&offset=0", null).body();
-        Matcher m = BOOT_US.matcher(send("GET", "/v1/instances?name=" + name, null).body());
+        String got = send("GET", "/v1/instances?name=" + name, null).body();
+        Matcher m = BOOT_US.matcher(got);
         if (!m.find()) throw new IllegalStateException("no boot_time_us for " + name);
+        Matcher st = STOPPED_AT.matcher(got);
+        if (!st.find()) throw new IllegalStateException("no stopped_at for " + name);
+        double stoppedAt = Duration.between(wall, Instant.parse(st.group(1))).toNanos() / 1e6;
         String console = new String(java.util.Base64.getDecoder().decode(log.replaceAll("(?s).*\"output\":\"([^\"]*)\".*", "$1")), StandardCharsets.UTF_8);
         if (!console.contains("EXIT 0")) throw new IllegalStateException(name + ": the guest did not run exit=0: " + console);
         send("DELETE", "/v1/instances", "[{\"name\":\"" + name + "\"}]");
-        return new double[] {(t2 - t0) / 1e6, (t1 - t0) / 1e6, Long.parseLong(m.group(1)) / 1e3, spawned, recorded, exited};
+        return new double[] {(t2 - t0) / 1e6, (t1 - t0) / 1e6, Long.parseLong(m.group(1)) / 1e3, spawned, recorded, exited, stoppedAt};
     }
 
     /** When {@code file} was last written, in ms after {@code wall}. */
@@ -247,6 +277,29 @@ public final class BootVsQemu {
         long t1 = System.nanoTime();
         if (status != 1) throw new IllegalStateException("paused QEMU by hand ended with " + status + ", not 1");
         return new double[] {(t1 - t0) / 1e6, (greeting - t0) / 1e6, (cont - t0) / 1e6};
+    }
+
+    /** The word after {@code option} in {@code argv}. */
+    private static String after(List<String> argv, String option) {
+        int i = argv.indexOf(option);
+        if (i < 0 || i + 1 >= argv.size()) throw new IllegalStateException("no " + option + " in " + argv);
+        return argv.get(i + 1);
+    }
+
+    /** kiln's VMM on the captured boot: {to the exit reported, to start's return} in ms. */
+    private double[] vmmAlone(int round) throws Exception {
+        Path dir = scratch.resolve("vmm" + (round < 0 ? "x" : Integer.toString(round)));
+        LaunchSpec spec = new LaunchSpec("bench-" + (round < 0 ? "x" : round), dir.toAbsolutePath(), kernel, initrd, after(pausedArgv, "-append"),
+                Integer.parseInt(after(pausedArgv, "-m")), Integer.parseInt(after(pausedArgv, "-smp")), List.of(), List.of(), List.of());
+        long t0 = System.nanoTime();
+        VmHandle vm = vmm.start(spec);
+        long t1 = System.nanoTime();
+        VmExit exit = vm.exit().get();
+        long t2 = System.nanoTime();
+        if (exit.cause() != VmExit.Cause.GUEST_EXIT || exit.exitCode().orElse(-1) != 0) {
+            throw new IllegalStateException("kiln's VMM: the guest ended with " + exit);
+        }
+        return new double[] {(t2 - t0) / 1e6, (t1 - t0) / 1e6};
     }
 
     private static SocketChannel connect(Path socket, Process p) throws Exception {
