@@ -17,7 +17,7 @@ final class MetadataStream {
     private final DataWriter out;
     private final long end;
     private final MessageDigest digest;
-    private final byte[] chunk = new byte[CHUNK];
+    private final byte[] chunk;
     private final java.util.zip.CRC32 crc = new java.util.zip.CRC32();
     private long chunkStart;
     /** Chunk bytes from here on are stale and must be zeroed before they go out. */
@@ -29,14 +29,18 @@ final class MetadataStream {
         this.chunkStart = start;
         this.end = end;
         this.digest = digest;
+        // No bigger than the run: a server builds thousands of small images (inline ROMs) whose
+        // metadata is a block or two, and a fresh 1 MiB array each went to the old generation.
+        // The chunks' bounds, and so the image's name, are the same as with full-size chunks.
+        this.chunk = new byte[(int) Math.max(1, Math.min(CHUNK, end - start))];
     }
 
     void put(long pos, byte[] src, int off, int len) throws IOException {
         if (pos < chunkStart) throw new IllegalStateException("metadata out of order at " + pos);
         while (len > 0) {
-            while (pos >= chunkStart + CHUNK) flush();
+            while (pos >= chunkStart + chunk.length) flush();
             int at = (int) (pos - chunkStart);
-            int n = Math.min(len, CHUNK - at);
+            int n = Math.min(len, chunk.length - at);
             // Only the gaps between inodes need zeroes: filling whole chunks cost more than the
             // copying (the code runs at C1's first tier, which does not vectorize fills).
             if (at > clean) Arrays.fill(chunk, clean, at, (byte) 0);
@@ -49,7 +53,7 @@ final class MetadataStream {
     }
 
     private void flush() throws IOException {
-        int n = (int) Math.min(CHUNK, end - chunkStart);
+        int n = (int) Math.min(chunk.length, end - chunkStart);
         if (n > 0) {
             if (n > clean) Arrays.fill(chunk, clean, n, (byte) 0);
             out.writeFully(ByteBuffer.wrap(chunk, 0, n), chunkStart);
@@ -62,7 +66,7 @@ final class MetadataStream {
             for (int i = 0; i < 4; i++) digest.update((byte) (v >>> (8 * i)));
         }
         clean = 0;
-        chunkStart += CHUNK;
+        chunkStart += chunk.length;
     }
 
     /** Writes the remaining chunks up to the end, zero-filled where nothing was placed. */
