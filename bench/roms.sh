@@ -183,9 +183,8 @@ pr(f"A create with a distinct ROM costs the server {cpu(rom):.2f} ms of CPU agai
    f"{rom_med['creates_per_s']:.0f}/s, at which a closed loop of 16 clients waits 16 / rate = {16000 / rom_med['creates_per_s']:.0f} ms "
    f"per request on average (Little's law): the p99 is queueing, as in the baseline (p99 {med(c['p99_ms'] for c in base):.0f} ms at "
    f"{med(c['creates_per_s'] for c in base):.0f}/s). With 4 clients the same ROM load runs at {q4['distinct']['creates_per_s']:.0f}/s "
-   f"with p99 {q4['distinct']['p99_ms']:.1f} ms. The full collections (about {med(c['full_gcs'] for c in rom):.0f} per 1 000 ROM "
-   f"creates, none without ROMs) are the EROFS writer's 1 MiB metadata buffer per build, which kiln's launcher flags "
-   f"(`-XX:PretenureSizeThreshold=1m`) place straight in the old generation; see docs/performance.md.")
+   f"with p99 {q4['distinct']['p99_ms']:.1f} ms. The server ran {med(c['full_gcs'] for c in rom):.0f} full collections per 1 000 ROM "
+   f"creates (median; 3 before the EROFS metadata buffer was sized to the image, see docs/performance.md).")
 pr()
 d, a, ss = run["distinct"], run["after_delete"], run["shared_store"]
 pr(f"Store: after the runs above, {d['rom_instances']:,} instances with a distinct ROM (and as many without) held {d['blobs']:,} ROM blobs ({d['bytes']:,} bytes, "
