@@ -21,6 +21,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--db", paramLabel = "URL", description = "postgresql://[user[:password]@]host[:port]/database instead of SQLite.")
     String db;
 
+    @Option(names = "--insecure-registry", paramLabel = "HOST[:PORT]",
+            description = "A registry that ROM images are pulled from over plain HTTP; repeatable.")
+    java.util.List<String> insecureRegistries = new java.util.ArrayList<>();
+
     @Option(names = "--leave-running", description = "On shutdown, leave the instances running (the next start adopts them) instead of stopping them.")
     boolean leaveRunning;
 
@@ -37,7 +41,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         Path dir = data != null ? data : Path.of(System.getProperty("user.home"), ".local/share/kiln");
 
-        Platform p = Platform.start(new Platform.Options(dir, db, host, port, leaveRunning));
+        Platform p = Platform.start(new Platform.Options(dir, db, host, port, leaveRunning, java.util.Set.copyOf(insecureRegistries)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             p.close();
