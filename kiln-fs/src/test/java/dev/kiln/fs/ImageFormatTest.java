@@ -23,7 +23,8 @@ class ImageFormatTest {
         assertThat(ImageFormat.detect(tmp.resolve("newc.bin"))).contains(ImageFormat.CPIO);
         Files.writeString(tmp.resolve("text.bin"), "just some text\n".repeat(100));
         assertThat(ImageFormat.detect(tmp.resolve("text.bin"))).isEmpty();
-        Tree t = Images.read(tmp.resolve("v7.bin"));
-        assertThat(new String(((Node.File) t.resolve(EntryPath.parse("hello"))).content().readAll())).isEqualTo("hello\n");
+        try (Tree t = Images.read(tmp.resolve("v7.bin"))) {
+            assertThat(new String(((Node.File) t.resolve(EntryPath.parse("hello"))).content().readAll())).isEqualTo("hello\n");
+        }
     }
 }

@@ -58,8 +58,9 @@ class CpioRoundTripTest {
                 tmp.resolve("sample.cpio" + compression.suffix()));
 
         assertThat(Compression.detect(archive)).isEqualTo(compression);
-        Tree back = Images.read(archive);
-        assertThat(Listing.of(back, Listing.Options.ALL)).isEqualTo(expected);
+        try (Tree back = Images.read(archive)) {
+            assertThat(Listing.of(back, Listing.Options.ALL)).isEqualTo(expected);
+        }
         assertThat(sampleListing).contains("/bin/suid - 4755").contains("/tmp d 1777 65534:65534")
                 .contains("/links/hard2 - 0644").contains("link=/links/hard1").contains("/dev/console c 0600 0:0")
                 .contains("/fifo p").contains("/names/" + "l".repeat(255)).contains("/names/日本語");

@@ -99,8 +99,9 @@ class CpioToolsTest {
     void kilnReadsGzipCompressedGnuCpioThroughImages() throws Exception {
         Path archive = tmp.resolve("gnu.cpio.gz");
         shell(sample, "find . | LC_ALL=C sort | cpio -o --quiet -H newc | gzip -n > " + quote(archive));
-        Tree tree = dev.kiln.fs.Images.read(archive);
-        assertThat(Listing.of(tree, Listing.Options.ALL)).isEqualTo(Listing.of(sample, Listing.Options.ALL));
+        try (Tree tree = dev.kiln.fs.Images.read(archive)) {
+            assertThat(Listing.of(tree, Listing.Options.ALL)).isEqualTo(Listing.of(sample, Listing.Options.ALL));
+        }
     }
 
     private static String shell(Path cwd, String script) throws IOException {

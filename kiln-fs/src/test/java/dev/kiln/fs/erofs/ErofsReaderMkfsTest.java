@@ -216,8 +216,9 @@ class ErofsReaderMkfsTest {
     @Test
     void imagesReadDetectsErofs() throws IOException {
         Path img = mkfs(src, "-zlz4hc");
-        Tree tree = Images.read(img);
-        assertThat(Listing.of(tree, FULL)).isEqualTo(host(src, FULL));
+        try (Tree tree = Images.read(img)) {
+            assertThat(Listing.of(tree, FULL)).isEqualTo(host(src, FULL));
+        }
     }
 
     @Test

@@ -134,7 +134,9 @@ class TarInteropTest {
             Path tar = tmp.resolve("gnu.tar." + v[0]);
             TarTesting.tool("tar", null, "tar", v[1], "--format=pax", "--xattrs", "--xattrs-include=*",
                     "--exclude=./" + big, "-C", rich.toString(), "-cf", tar.toString(), ".");
-            assertThat(Listing.of(Images.read(tar), EXACT)).as(v[0]).isEqualTo(expected);
+            try (dev.kiln.fs.Tree t = Images.read(tar)) {
+                assertThat(Listing.of(t, EXACT)).as(v[0]).isEqualTo(expected);
+            }
         }
     }
 
