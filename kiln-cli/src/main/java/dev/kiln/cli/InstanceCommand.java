@@ -67,6 +67,10 @@ final class InstanceCommand implements Runnable {
         @Option(names = "--restart", paramLabel = "POLICY", description = "never, always, on-failure") String restart;
         @Option(names = "--start", description = "Start it at once (autostart) and wait until it runs.") boolean start;
         @Option(names = "--delete-on-stop") boolean deleteOnStop;
+        @Option(names = {"-v", "--volume"}, paramLabel = "NAME:/PATH[:ro]",
+                description = "Attaches the volume NAME at PATH (read-only with :ro); repeatable.") List<String> volumes = new ArrayList<>();
+        @Option(names = "--rom", paramLabel = "NAME=IMAGE[,at=PATH]",
+                description = "Attaches the ROM image IMAGE as ROM NAME, its files also at PATH with at=; repeatable.") List<String> roms = new ArrayList<>();
         @Option(names = "--json") boolean json;
 
         @Override
@@ -94,6 +98,32 @@ final class InstanceCommand implements Runnable {
             }
             if (restart != null) body.put("restart_policy", restart);
             if (deleteOnStop) body.put("features", List.of("delete-on-stop"));
+            if (!volumes.isEmpty()) {
+                List<Map<String, Object>> vs = new ArrayList<>();
+                for (String v : volumes) {
+                    String[] parts = v.split(":", -1);
+                    if (parts.length < 2 || parts.length > 3 || (parts.length == 3 && !parts[2].equals("ro") && !parts[2].equals("rw"))) {
+                        throw new dev.kiln.fs.KilnException("--volume \"" + v + "\": expected NAME:/PATH[:ro]");
+                    }
+                    vs.add(Map.of("name", parts[0], "at", parts[1], "readonly", parts.length == 3 && parts[2].equals("ro")));
+                }
+                body.put("volumes", vs);
+            }
+            if (!roms.isEmpty()) {
+                List<Map<String, Object>> rs = new ArrayList<>();
+                for (String r : roms) {
+                    int eq = r.indexOf('=');
+                    if (eq <= 0) throw new dev.kiln.fs.KilnException("--rom \"" + r + "\": expected NAME=IMAGE[,at=PATH]");
+                    Map<String, Object> rom = new LinkedHashMap<>();
+                    rom.put("name", r.substring(0, eq));
+                    String rest = r.substring(eq + 1);
+                    int at = rest.lastIndexOf(",at=");
+                    rom.put("image", at < 0 ? rest : rest.substring(0, at));
+                    if (at >= 0) rom.put("at", rest.substring(at + 4));
+                    rs.add(rom);
+                }
+                body.put("roms", rs);
+            }
             if (start) {
                 body.put("autostart", true);
                 body.put("timeout_s", 60);

@@ -105,6 +105,20 @@ class VolumeCommandTest {
         assertThat(detach.text()).contains("logs detached");
         assertThat(kiln("volume", "get", "logs").text()).contains("available").doesNotContain("app:");
 
+        // kiln instance create attaches volumes and ROMs as the API's volumes[] and roms[] do.
+        Path romFile = Files.writeString(tmp.resolve("rom.txt"), "rom");
+        assertThat(Cli.run("pack", "--rom", "r=" + romFile, "-o", "oci:" + tmp.resolve("data/images") + ":rom:1").exit()).isZero();
+        Out withBoth = kiln("instance", "create", "probe:latest", "--name", "app2", "--volume", "scratch:/s:ro", "--rom", "cfg=rom:1,at=/etc/cfg",
+                "--json");
+        assertThat(withBoth.exit()).as(withBoth.text()).isZero();
+        assertThat(withBoth.text()).contains("\"name\":\"cfg\"").contains("\"at\":\"/etc/cfg\"").contains("\"image\":\"rom:1@sha256:");
+        assertThat(kiln("volume", "get", "scratch").text()).contains("app2:/s:ro");
+        Out badVolume = kiln("instance", "create", "probe:latest", "--volume", "scratch");
+        assertThat(badVolume.exit()).isNotZero();
+        assertThat(badVolume.text()).contains("NAME:/PATH[:ro]").hasLineCount(1);
+        assertThat(kiln("instance", "rm", "app2").exit()).isZero();
+        assertThat(kiln("volume", "get", "scratch").text()).contains("available");
+
         Out rm = kiln("volume", "rm", "logs", "scratch");
         assertThat(rm.exit()).as(rm.text()).isZero();
         assertThat(rm.text()).contains("logs deleted").contains("scratch deleted");
