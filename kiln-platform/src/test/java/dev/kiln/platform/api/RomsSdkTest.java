@@ -9,15 +9,12 @@ import dev.kiln.oci.pack.PackRequest;
 import dev.kiln.oci.pack.Packer;
 import dev.kiln.platform.Platform;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The official Unikraft Cloud JS SDK ({@code @unikraft/cloud} 0.2.0, from the committed lockfile)
@@ -28,8 +25,6 @@ import tools.jackson.databind.json.JsonMapper;
  * SDK's error carrying kiln's message.
  */
 class RomsSdkTest {
-    static final Path JS = Path.of("src/test/js");
-
     @TempDir Path tmp;
 
     /** A platform with the probe (a base file at /etc/app that the ROM must hide) and a ROM image holding /index.html. */
@@ -45,31 +40,10 @@ class RomsSdkTest {
         return Platform.start(new Platform.Options(data, null, "127.0.0.1", 0));
     }
 
-    /** Runs the script against the platform and returns its steps by name; the script must end with status 0. */
+    /** Runs the script against the platform and returns its steps by name. */
     private static Map<String, JsonNode> runScript(Platform p) throws Exception {
-        if (!Files.isDirectory(JS.resolve("node_modules/@unikraft/cloud"))) {
-            throw new AssertionError("the JS SDK is not installed: run ./test, or (cd kiln-platform/src/test/js && npm ci --legacy-peer-deps)");
-        }
-        ProcessBuilder pb = new ProcessBuilder("node", "sdk-roms-volumes.mjs").directory(JS.toFile()).redirectErrorStream(true);
-        pb.environment().put("UKC_METRO", "http://127.0.0.1:" + p.port());
-        pb.environment().put("UKC_TOKEN", p.token());
-        pb.environment().put("KILN_IMAGE", "probe:latest");
-        pb.environment().put("KILN_ROM_IMAGE", "www-rom:1");
-        Process proc;
-        try {
-            proc = pb.start();
-        } catch (java.io.IOException e) {
-            throw new AssertionError("node is missing: apt-get install nodejs npm", e);
-        }
-        String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(proc.waitFor()).as(out).isZero();
-        Map<String, JsonNode> steps = new HashMap<>();
-        JsonMapper json = JsonMapper.builder().build();
-        for (String line : out.lines().filter(l -> l.startsWith("{\"step\"")).toList()) {
-            JsonNode n = json.readTree(line);
-            steps.put(n.get("step").asString(), n.get("value"));
-        }
-        assertThat(steps).as(out).containsKeys("create", "wait-stopped", "logs", "get", "volume-create", "volume-attach", "volume-get",
+        Map<String, JsonNode> steps = SdkScript.run("sdk-roms-volumes.mjs", p, Map.of("KILN_IMAGE", "probe:latest", "KILN_ROM_IMAGE", "www-rom:1"));
+        assertThat(steps).as(steps.toString()).containsKeys("create", "wait-stopped", "logs", "get", "volume-create", "volume-attach", "volume-get",
                 "instance-volumes", "volume-detach", "volume-detached", "volume-delete", "volume-list", "refused", "instances");
         return steps;
     }
