@@ -101,25 +101,19 @@ final class InstanceCommand implements Runnable {
             if (!volumes.isEmpty()) {
                 List<Map<String, Object>> vs = new ArrayList<>();
                 for (String v : volumes) {
-                    String[] parts = v.split(":", -1);
-                    if (parts.length < 2 || parts.length > 3 || (parts.length == 3 && !parts[2].equals("ro") && !parts[2].equals("rw"))) {
-                        throw new dev.kiln.fs.KilnException("--volume \"" + v + "\": expected NAME:/PATH[:ro]");
-                    }
-                    vs.add(Map.of("name", parts[0], "at", parts[1], "readonly", parts.length == 3 && parts[2].equals("ro")));
+                    AttachArgs.Mount m = AttachArgs.Mount.parse("--volume", "NAME:/PATH[:ro]", v);
+                    vs.add(Map.of("name", m.source(), "at", m.at(), "readonly", m.readonly()));
                 }
                 body.put("volumes", vs);
             }
             if (!roms.isEmpty()) {
                 List<Map<String, Object>> rs = new ArrayList<>();
                 for (String r : roms) {
-                    int eq = r.indexOf('=');
-                    if (eq <= 0) throw new dev.kiln.fs.KilnException("--rom \"" + r + "\": expected NAME=IMAGE[,at=PATH]");
+                    AttachArgs.Rom a = AttachArgs.Rom.parse("--rom", "NAME=IMAGE[,at=PATH]", r);
                     Map<String, Object> rom = new LinkedHashMap<>();
-                    rom.put("name", r.substring(0, eq));
-                    String rest = r.substring(eq + 1);
-                    int at = rest.lastIndexOf(",at=");
-                    rom.put("image", at < 0 ? rest : rest.substring(0, at));
-                    if (at >= 0) rom.put("at", rest.substring(at + 4));
+                    rom.put("name", a.name());
+                    rom.put("image", a.source());
+                    if (a.at() != null) rom.put("at", a.at());
                     rs.add(rom);
                 }
                 body.put("roms", rs);

@@ -124,14 +124,8 @@ final class RunCommand implements Callable<Integer> {
      * one left for the platform to pull.
      */
     private RomSpec rom(OciLayout store, String arg) throws Exception {
-        int eq = arg.indexOf('=');
-        if (eq <= 0) throw new KilnException("--rom \"" + arg + "\": expected NAME=SOURCE[,at=PATH]");
-        String name = arg.substring(0, eq), rest = arg.substring(eq + 1), at = null;
-        int comma = rest.lastIndexOf(",at=");
-        if (comma >= 0) {
-            at = rest.substring(comma + 4);
-            rest = rest.substring(0, comma);
-        }
+        AttachArgs.Rom a = AttachArgs.Rom.parse("--rom", "NAME=SOURCE[,at=PATH]", arg);
+        String name = a.name(), rest = a.source(), at = a.at();
         String ref = "rom-" + name.toLowerCase(java.util.Locale.ROOT) + ":latest";
         if (rest.startsWith("docker://")) return new RomSpec(name, at, rest, null);
         if (rest.startsWith("oci:")) {
@@ -162,16 +156,12 @@ final class RunCommand implements Callable<Integer> {
 
     /** {@code HOSTDIR:/PATH[:ro]}: the host directory as a host_path volume of the run. */
     private static InstanceSpec.VolumeSpec volume(Platform.Services platform, String arg, int index) throws Exception {
-        String[] parts = arg.split(":", -1);
-        boolean ro = parts.length == 3 && parts[2].equals("ro");
-        if (parts.length < 2 || parts.length > 3 || (parts.length == 3 && !ro && !parts[2].equals("rw"))) {
-            throw new KilnException("-v \"" + arg + "\": expected HOSTDIR:/PATH[:ro]");
-        }
-        Path host = Path.of(parts[0]).toAbsolutePath().normalize();
-        if (!Files.isDirectory(host)) throw new KilnException("-v " + arg + ": " + parts[0] + " is not a directory");
+        AttachArgs.Mount m = AttachArgs.Mount.parse("-v", "HOSTDIR:/PATH[:ro]", arg);
+        Path host = Path.of(m.source()).toAbsolutePath().normalize();
+        if (!Files.isDirectory(host)) throw new KilnException("-v " + arg + ": " + m.source() + " is not a directory");
         String name = "v" + index;
         platform.volumes().create(new VolumeService.Spec(name, null, null, host.toString()));
-        return new InstanceSpec.VolumeSpec(null, name, null, null, parts[1], ro);
+        return new InstanceSpec.VolumeSpec(null, name, null, null, m.at(), m.readonly());
     }
 
     private static void copy(OciLayout from, OciLayout to, dev.kiln.oci.Descriptor d) throws java.io.IOException {

@@ -180,12 +180,7 @@ final class VolumeCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            PlatformClient c = PlatformClient.fromEnvironment();
-            String path = absolute(source);
-            JsonNode env = c.send("PUT", "/v1/volumes/" + uuid(c, ref) + "/import", Map.of("source", path));
-            if (json) print(env, true);
-            else done(env, "imported from " + path, false);
-            return KilnCommand.OK;
+            return transfer(ref, "import", "source", source, "imported from ", json);
         }
     }
 
@@ -199,12 +194,17 @@ final class VolumeCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            PlatformClient c = PlatformClient.fromEnvironment();
-            String path = absolute(out);
-            JsonNode env = c.send("PUT", "/v1/volumes/" + uuid(c, ref) + "/export", Map.of("output", path));
-            if (json) print(env, true);
-            else done(env, "exported to " + path, false);
-            return KilnCommand.OK;
+            return transfer(ref, "export", "output", out, "exported to ", json);
         }
+    }
+
+    /** kiln serve's import or export of volume {@code ref}: {@code field} carries {@code file}, made absolute (the platform reads or writes it). */
+    private static int transfer(String ref, String op, String field, String file, String done, boolean json) throws Exception {
+        PlatformClient c = PlatformClient.fromEnvironment();
+        String path = absolute(file);
+        JsonNode env = c.send("PUT", "/v1/volumes/" + uuid(c, ref) + "/" + op, Map.of(field, path));
+        if (json) print(env, true);
+        else done(env, done + path, false);
+        return KilnCommand.OK;
     }
 }
