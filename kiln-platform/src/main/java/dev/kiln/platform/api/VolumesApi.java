@@ -14,7 +14,6 @@ import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -227,7 +226,7 @@ final class VolumesApi {
             Instance i = instance(o.get("attach_to"), "attach_to");
             Boolean ro = Requests.optBool(o, "readonly", "");
             String guest = instances.images().resolve(i.image()).guest();
-            named(item, volumes.attach(v, i, Requests.optString(o, "at", ""), ro != null && ro, guest, new HashSet<>()));
+            named(item, volumes.attach(v, i, Requests.optString(o, "at", ""), ro != null && ro, guest));
         });
     }
 

@@ -99,9 +99,9 @@ public final class InstanceRuntime implements AutoCloseable {
             }
             if (i.state().live()) return i;
             ImageCatalog.Runnable image = service.images().resolve(i.image());
-            service.volumes().detachPending(i.uuid());
+            List<Volume> volumes = service.volumes().detachPending(i.uuid());
             Path dir = runDir(i.uuid());
-            LaunchSpec spec = launch(i, image, dir);
+            LaunchSpec spec = launch(i, image, volumes, dir);
             Instance starting = service.save(i.started(service.now(), restart));
             long t0 = System.nanoTime();
             VmHandle vm;
@@ -127,7 +127,7 @@ public final class InstanceRuntime implements AutoCloseable {
      * mounts at their {@code at}, block volumes as read-write disks; the command line the guest
      * kind builds from all that (400 naming the field when it cannot be expressed).
      */
-    private LaunchSpec launch(Instance i, ImageCatalog.Runnable image, Path dir) throws IOException {
+    private LaunchSpec launch(Instance i, ImageCatalog.Runnable image, List<Volume> volumes, Path dir) throws IOException {
         List<LaunchSpec.Disk> disks = new ArrayList<>();
         List<RootfsComposer.Placement> placed = new ArrayList<>();
         for (InstanceRom r : i.roms()) {
@@ -147,7 +147,7 @@ public final class InstanceRuntime implements AutoCloseable {
         List<Mount> mounts = new ArrayList<>();
         List<LaunchSpec.Share> shares = new ArrayList<>();
         int k = 0;
-        for (Volume v : service.volumes().attachedTo(i.uuid())) {
+        for (Volume v : volumes) {
             if (v.state() != dev.kiln.platform.volume.VolumeState.AVAILABLE) {
                 throw new InstanceException(409, "volumes", "instance '" + i.name() + "': volume '" + v.name() + "' is " + v.state().wire()
                         + " (an import, export or resize runs); start it when that is done");

@@ -93,7 +93,7 @@ public final class InstanceService {
         UUID uuid = UUID.randomUUID();
         Set<String> taken = new HashSet<>();
         for (InstanceSpec.VolumeSpec v : spec.volumes()) if (v.at() != null) taken.add(v.at());
-        VolumeService.Plan plan = volumes.plan(uuid, name, image.guest(), spec.volumes(), new HashSet<>());
+        VolumeService.Plan plan = volumes.plan(uuid, name, image.guest(), spec.volumes());
         Roms.resolve(spec.roms(), roms, taken, built);
         MemoryRule.Need need = need(image, built);
         int mem = spec.memoryMb() != null ? spec.memoryMb() : Math.max(128, need.mib());
@@ -285,12 +285,7 @@ public final class InstanceService {
             for (var v : volumes.attachedTo(i.uuid())) taken.add(v.at());
             switch (op) {
                 case "set" -> next = Roms.resolve(specs, roms, taken, built);
-                case "add" -> {
-                    List<InstanceSpec.RomSpec> all = new ArrayList<>();
-                    for (InstanceRom r : i.roms()) all.add(new InstanceSpec.RomSpec(r.name(), r.at(), r.image(), r.files()));
-                    all.addAll(specs);
-                    next = Roms.resolve(all, roms, taken, built);
-                }
+                case "add" -> next = Roms.resolve(i.roms(), specs, roms, taken, built);
                 case "del" -> {
                     for (String n : names) {
                         if (i.roms().stream().noneMatch(r -> r.name().equals(n))) {

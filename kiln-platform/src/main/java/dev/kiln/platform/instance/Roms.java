@@ -30,15 +30,31 @@ final class Roms {
      */
     static List<InstanceRom> resolve(List<InstanceSpec.RomSpec> specs, RomSource source, Set<String> taken, List<InstanceRom> out)
             throws IOException {
-        if (specs.size() > MAX) throw new InstanceException(400, "roms", specs.size() + " ROMs; an instance has at most " + MAX);
+        return resolve(List.of(), specs, source, taken, out);
+    }
+
+    /**
+     * {@link #resolve(List, RomSource, Set, List)} after the ROMs {@code kept}, which stay as
+     * they are (not built or resolved again) and count as entries {@code roms[0..]}: their names,
+     * mount points and number are taken. Returns {@code kept} followed by the new ROMs.
+     */
+    static List<InstanceRom> resolve(List<InstanceRom> kept, List<InstanceSpec.RomSpec> specs, RomSource source, Set<String> taken,
+                                     List<InstanceRom> out) throws IOException {
+        int total = kept.size() + specs.size();
+        if (total > MAX) throw new InstanceException(400, "roms", total + " ROMs; an instance has at most " + MAX);
         Set<String> names = new HashSet<>();
         List<String> generated = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (InstanceRom r : kept) {
+            names.add(r.name());
+            seen.add(r.name());
+            if (r.at() != null) taken.add(r.at());
+        }
         for (InstanceSpec.RomSpec s : specs) if (s.name() != null) names.add(s.name());
         List<String> resolvedNames = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
         for (int i = 0; i < specs.size(); i++) {
             InstanceSpec.RomSpec s = specs.get(i);
-            String f = "roms[" + i + "]";
+            String f = "roms[" + (kept.size() + i) + "]";
             String name = s.name();
             if (name == null) {
                 // The docs call the name optional: number the nameless ones, skipping names given.
@@ -65,9 +81,10 @@ final class Roms {
             }
             resolvedNames.add(name);
         }
+        List<InstanceRom> all = new ArrayList<>(kept);
         for (int i = 0; i < specs.size(); i++) {
             InstanceSpec.RomSpec s = specs.get(i);
-            String f = "roms[" + i + "]", name = resolvedNames.get(i);
+            String f = "roms[" + (kept.size() + i) + "]", name = resolvedNames.get(i);
             if (s.image() != null) {
                 RomSource.Resolved r = source.resolveImage(f + ".image", s.image());
                 out.add(new InstanceRom(name, s.at(), r.pinned(), null, r.digest()));
@@ -75,7 +92,8 @@ final class Roms {
                 String digest = source.putInline(f, s.files());
                 out.add(new InstanceRom(name, s.at(), null, s.files(), digest));
             }
+            all.add(out.getLast());
         }
-        return out;
+        return all;
     }
 }

@@ -132,33 +132,30 @@ public final class VolumeService {
      * Attaches an available volume to a stopped instance at {@code at}. {@code guest} is the
      * instance image's guest kind: a block volume needs a Linux guest.
      */
-    public Volume attach(Volume v, Instance i, String at, boolean readonly, String guest, Set<String> taken) {
-        checkAttach(v, i, at, guest, taken, "");
-        return saved(v.attached(i.uuid(), at, readonly));
-    }
-
-    private void checkAttach(Volume v, Instance i, String at, String guest, Set<String> taken, String field) {
+    public Volume attach(Volume v, Instance i, String at, boolean readonly, String guest) {
         if (v.state() != VolumeState.AVAILABLE || v.attachedTo() != null) {
-            throw new InstanceException(409, field + "attach_to", "volume '" + v.name() + "' is " + seen(v).wire()
+            throw new InstanceException(409, "attach_to", "volume '" + v.name() + "' is " + seen(v).wire()
                     + (v.attachedTo() != null ? " (attached to " + instanceOf(v).map(Instance::name).orElse(v.attachedTo().toString()) + ")" : "")
                     + ": only an available volume can be attached");
         }
         if (i.state() != InstanceState.STOPPED) {
-            throw new InstanceException(409, field + "attach_to", "instance '" + i.name() + "' is " + i.state().wire()
+            throw new InstanceException(409, "attach_to", "instance '" + i.name() + "' is " + i.state().wire()
                     + ": volumes are attached to stopped instances");
         }
-        checkAt(at, field + "at");
+        checkAt(at, "at");
         if (v.blockDevice() && !"linux".equals(guest)) {
-            throw new InstanceException(400, field + "attach_to", "volume '" + v.name() + "' is an ext4 block volume, which only a Linux guest"
+            throw new InstanceException(400, "attach_to", "volume '" + v.name() + "' is an ext4 block volume, which only a Linux guest"
                     + " mounts; instance '" + i.name() + "' runs a " + guest + " guest (use a 9pfs volume)");
         }
-        Set<String> used = new HashSet<>(taken);
-        for (Volume other : store.volumesOf(i.uuid())) used.add(other.at());
+        List<Volume> others = store.volumesOf(i.uuid());
+        Set<String> used = new HashSet<>();
+        for (Volume other : others) used.add(other.at());
         for (var r : i.roms()) if (r.at() != null) used.add(r.at());
-        if (used.contains(at)) throw new InstanceException(400, field + "at", field + "at " + at + " is already used by a ROM or volume of instance '" + i.name() + "'");
-        if (store.volumesOf(i.uuid()).size() >= MAX_PER_INSTANCE) {
-            throw new InstanceException(400, field + "attach_to", "instance '" + i.name() + "' has " + MAX_PER_INSTANCE + " volumes, the most kiln attaches");
+        if (used.contains(at)) throw new InstanceException(400, "at", "at " + at + " is already used by a ROM or volume of instance '" + i.name() + "'");
+        if (others.size() >= MAX_PER_INSTANCE) {
+            throw new InstanceException(400, "attach_to", "instance '" + i.name() + "' has " + MAX_PER_INSTANCE + " volumes, the most kiln attaches");
         }
+        return saved(v.attached(i.uuid(), at, readonly));
     }
 
     static void checkAt(String at, String field) {
@@ -185,11 +182,17 @@ public final class VolumeService {
         return saved(v.detached());
     }
 
-    /** Carries out the detaches asked while {@code instance} ran; called once it is stopped. */
-    public void detachPending(UUID instance) {
+    /**
+     * Carries out the detaches asked while {@code instance} ran; called once it is stopped.
+     * Returns the volumes still attached to it.
+     */
+    public List<Volume> detachPending(UUID instance) {
+        List<Volume> still = new ArrayList<>();
         for (Volume v : store.volumesOf(instance)) {
             if (v.detachPending()) store.updateVolume(v.detached());
+            else still.add(v);
         }
+        return still;
     }
 
     /** Deletes a volume and its data; refused while it is attached. */
@@ -243,11 +246,11 @@ public final class VolumeService {
         }
     }
 
-    public Plan plan(UUID instance, String instanceName, String guest, List<InstanceSpec.VolumeSpec> specs, Set<String> taken) {
+    public Plan plan(UUID instance, String instanceName, String guest, List<InstanceSpec.VolumeSpec> specs) {
         if (specs.isEmpty()) return Plan.NONE;
         if (specs.size() > MAX_PER_INSTANCE) throw new InstanceException(400, "volumes", specs.size() + " volumes; kiln attaches at most " + MAX_PER_INSTANCE);
         List<Volume> created = new ArrayList<>(), attached = new ArrayList<>();
-        Set<String> used = new HashSet<>(taken), names = new HashSet<>();
+        Set<String> used = new HashSet<>(), names = new HashSet<>();
         for (int k = 0; k < specs.size(); k++) {
             InstanceSpec.VolumeSpec s = specs.get(k);
             String f = "volumes[" + k + "].";

@@ -105,6 +105,27 @@ class RomsApiTest {
             assertThat(call(p, "PUT", "/v1/instances/start", "[{\"name\":\"p\"}]").status()).isEqualTo(200);
             InstanceLifecycleTest.waitFor(p, "p", "stopped");
             assertThat(InstanceLifecycleTest.log(p, "p")).contains("data=two").doesNotContain("data=one");
+
+            // add keeps the ROMs there and appends; a name or path they use is refused as an entry after them
+            r = call(p, "PATCH", "/v1/instances", "[{\"name\":\"p\",\"prop\":\"roms\",\"op\":\"add\",\"value\":["
+                    + inline("extra", "/x", "e", "x") + "]}]");
+            assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
+            JsonNode roms = InstanceLifecycleTest.get(p, "p").get("roms");
+            assertThat(roms.get(0).get("name").asString()).isEqualTo("cfg");
+            assertThat(roms.get(1).get("name").asString()).isEqualTo("extra");
+            assertThat(blobs(p)).hasSize(2);
+            r = call(p, "PATCH", "/v1/instances", "[{\"name\":\"p\",\"prop\":\"roms\",\"op\":\"add\",\"value\":["
+                    + inline("cfg", "/y", "f", "y") + "]}]");
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.body().get("errors").get(0).get("field").asString()).isEqualTo("roms[2].name");
+            r = call(p, "PATCH", "/v1/instances", "[{\"name\":\"p\",\"prop\":\"roms\",\"op\":\"add\",\"value\":["
+                    + inline("other", "/cfg", "f", "y") + "]}]");
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.body().get("errors").get(0).get("field").asString()).isEqualTo("roms[2].at");
+            r = call(p, "PATCH", "/v1/instances", "[{\"name\":\"p\",\"prop\":\"roms\",\"op\":\"del\",\"value\":[\"extra\"]}]");
+            assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
+            assertThat(InstanceLifecycleTest.get(p, "p").get("roms")).hasSize(1);
+            assertThat(blobs(p)).as("the deleted ROM's blob goes, the refused ones left none").hasSize(1);
         }
     }
 
