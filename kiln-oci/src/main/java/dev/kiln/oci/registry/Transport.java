@@ -252,8 +252,23 @@ final class Transport implements AutoCloseable {
         return new RegistryException(Kind.INTERRUPTED, target, 0, List.of(), "interrupted", e);
     }
 
+    /** How long a close waits for exchanges still in flight before it aborts them. */
+    static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+
+    /**
+     * Closes the HTTP client without hanging: {@code HttpClient.close()} waits for every exchange
+     * to finish, and one a lying registry left half-read (its body stream closed early after a
+     * failed digest) was seen to keep it waiting forever. Exchanges still running after
+     * {@link #CLOSE_GRACE} are aborted.
+     */
     @Override
     public void close() {
-        http.close();
+        http.shutdown();
+        try {
+            if (!http.awaitTermination(CLOSE_GRACE)) http.shutdownNow();
+        } catch (InterruptedException e) {
+            http.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 }
